@@ -1,0 +1,60 @@
+/**
+ * The database connection for functions: postgres.js over SUPABASE_DB_URL with `prepare: false`, so the
+ * same code works through Supavisor's transaction pooler (no prepared statements, no session state).
+ */
+import postgres from "postgres";
+import { AppError, appError } from "../errors.ts";
+
+export type Sql = postgres.Sql;
+export type TxSql = postgres.TransactionSql;
+
+export function createSql(dbUrl: string, opts: { max?: number } = {}): Sql {
+  return postgres(dbUrl, {
+    prepare: false,
+    max: opts.max ?? 4,
+    idle_timeout: 20,
+    connect_timeout: 10,
+    onnotice: () => {},
+    // Keep timestamps and bigints as strings (parsed with zod where read): no silent precision loss.
+    types: { bigint: postgres.BigInt },
+  });
+}
+
+/** SQLSTATEs callers can act on, mapped to our error codes. Anything else stays an infrastructure error. */
+export function translateDbError(err: unknown): AppError | null {
+  const code = (err as { code?: unknown })?.code;
+  switch (code) {
+    case "23505":
+      return appError("conflict", "Cannot write the row: it already exists");
+    case "23503":
+      return appError("not_found", "Cannot write the row: a referenced row does not exist");
+    case "22P02":
+      return appError("invalid_body", "Cannot read a value: invalid input syntax");
+    case "42501":
+      return appError("forbidden", "Cannot access the row: permission denied");
+    case "55P03":
+      return appError("conflict", "Cannot lock the row: it is locked by another request");
+    default:
+      return null;
+  }
+}
+
+/** True for failures where trying again later can help (connection loss, timeouts, serialization). */
+export function isTransientDbError(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  if (
+    ["40001", "40P01", "57014", "57P01", "57P02", "57P03", "53300", "08000", "08003", "08006", "08001"]
+      .includes(code)
+  ) {
+    return true;
+  }
+  return [
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "CONNECTION_CLOSED",
+    "CONNECTION_ENDED",
+    "CONNECT_TIMEOUT",
+    "CONNECTION_DESTROYED",
+  ]
+    .includes(code);
+}

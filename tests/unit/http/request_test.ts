@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { AppError } from "../../../shared/errors.ts";
+import { readJsonBody, requireMethod } from "../../../shared/http/request.ts";
+import { errorResponse } from "../../../shared/http/respond.ts";
+
+const schema = z.object({ id: z.uuid() }).strict();
+
+function post(
+  body: BodyInit | null,
+  headers: Record<string, string> = { "content-type": "application/json" },
+) {
+  return new Request("http://x/", { method: "POST", body, headers });
+}
+
+const bad: ReadonlyArray<[string, Request, string]> = [
+  ["an empty body", post(""), "invalid_body"],
+  ["broken JSON", post("{"), "invalid_body"],
+  ["a text/plain body", post("{}", { "content-type": "text/plain" }), "unsupported_media_type"],
+  ["a body over the limit", post(JSON.stringify({ id: "x".repeat(200) })), "payload_too_large"],
+  ["invalid UTF-8", post(new Uint8Array([0x7b, 0xff, 0x7d])), "invalid_body"],
+];
+
+for (const [name, request, code] of bad) {
+  Deno.test(`readJsonBody() refuses ${name} with ${code}`, async () => {
+    await assert.rejects(readJsonBody(request, schema, 100), (e) => e instanceof AppError && e.code === code);
+  });
+}
+
+Deno.test("readJsonBody() turns schema failures into a 400 naming the field", async () => {
+  const err = await readJsonBody(post('{"id": 3}'), schema).catch((e) => e);
+  const res = errorResponse(err);
+  assert.equal(res.status, 400);
+  const body = await res.json();
+  assert.equal(body.error.code, "invalid_body");
+  assert.match(body.error.message, /^id: /);
+});
+
+Deno.test("requireMethod() answers 405 with an Allow header", async () => {
+  let caught: unknown;
+  try {
+    requireMethod(new Request("http://x/", { method: "DELETE" }), "POST");
+  } catch (e) {
+    caught = e;
+  }
+  const res = errorResponse(caught);
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get("allow"), "POST");
+  assert.equal((await res.json()).error.code, "method_not_allowed");
+});
+
+Deno.test("errorResponse() hides unknown errors behind 500 internal", async () => {
+  const lines: string[] = [];
+  const { setLogSink } = await import("../../../shared/log.ts");
+  const prev = setLogSink((l) => lines.push(l));
+  try {
+    const res = errorResponse(new Error("secret stack detail"));
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.doesNotMatch(text, /secret stack detail/);
+    assert.equal(JSON.parse(text).error.code, "internal");
+    assert.match(lines.join("\n"), /secret stack detail/);
+  } finally {
+    setLogSink(prev);
+  }
+});
