@@ -1,0 +1,2 @@
+drop function if exists private.invoke_edge_function(text, jsonb, integer);
+drop function if exists private.vault_secret(text);
