@@ -1,0 +1,223 @@
+/**
+ * A lenient one-pass scan of JSON-like text: where the root value ends, what was still open when the text ran
+ * out, where the last complete member or turn ends, and which characters outside strings are noise.
+ *
+ * Why our own scanner: jsonrepair closes cut-off documents silently, so "repaired" never tells us whether the
+ * model finished. This scan answers that question from the text itself, and it tolerates the damage seen in
+ * practice (unescaped inner quotes, raw newlines, trailing commas) instead of stopping at the first error.
+ *
+ * String ends are decided the way a reader would: a quote closes a string only when the next significant
+ * character is a delimiter (`,` `:` `}` `]`), the end of the text, or another quote on a later line (a
+ * missing comma). So in `"I feel "left out" when"` the inner quotes stay inside the string. On valid JSON this
+ * rule agrees with JSON.parse exactly.
+ *
+ * used by: shared/parse/extract.ts (where the JSON is), shared/parse/repair.ts (was it closed, where to cut).
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const NEWLINE = 0x0a;
+
+/** Characters that JSON.parse rejects between tokens and that models and editors leave in text. */
+export function isZeroWidth(code: number): boolean {
+  return code === 0x200b || code === 0x200c || code === 0x200d || code === 0x2060 || code === 0xfeff;
+}
+
+export function isJsonWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/** Index of the next character that is neither JSON whitespace nor zero-width, or `text.length`. */
+export function nextSignificant(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (!isJsonWhitespace(code) && !isZeroWidth(code)) return i;
+    i++;
+  }
+  return i;
+}
+
+function isStructural(code: number): boolean {
+  return code === LBRACE || code === RBRACE || code === LBRACKET || code === RBRACKET || code === COMMA ||
+    code === COLON || code === QUOTE;
+}
+
+function isHexDigit(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+}
+
+/** Whether `text.slice(from, to)` holds a line feed; callers pass a whitespace run, so this stays linear. */
+function hasNewline(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    if (text.charCodeAt(k) === NEWLINE) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the backslash at `index` starts a JSON escape. `\'` counts as one: models write it for an apostrophe,
+ * and jsonrepair reads it that way.
+ */
+function startsValidEscape(text: string, index: number): boolean {
+  const next = text.charCodeAt(index + 1);
+  switch (next) {
+    case QUOTE:
+    case BACKSLASH:
+    case 0x2f: // '/'
+    case 0x62: // 'b'
+    case 0x66: // 'f'
+    case 0x6e: // 'n'
+    case 0x72: // 'r'
+    case 0x74: // 't'
+    case 0x27: // "'"
+      return true;
+    case 0x75: // 'u'
+      for (let k = index + 2; k < index + 6; k++) {
+        if (!isHexDigit(text.charCodeAt(k))) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Where to cut an unclosed document so that only complete members remain, and the brackets that close it. */
+export interface CutPoint {
+  /** Keep `text.slice(0, at)`. */
+  readonly at: number;
+  /** Append these to close what is open at `at`. */
+  readonly closers: string;
+  /** Path of the unfinished member that the cut drops (e.g. `turns[4]`), or null if nothing was started. */
+  readonly dropped: string | null;
+}
+
+export interface StructureScan {
+  /** Index just past the root's closing bracket, or -1 when the text ended with structures still open. */
+  readonly end: number;
+  /** When `end` is -1: whether the text ended inside a string, and the brackets still open, outermost first. */
+  readonly openAtEnd: { readonly inString: boolean; readonly brackets: string } | null;
+  /** When `end` is -1: the cut that keeps only complete members. */
+  readonly cut: CutPoint | null;
+  /** Complete elements seen in the root object's `turns` array (up to the cut when unclosed). */
+  readonly turnCount: number;
+  /** Indexes of zero-width characters outside strings that touch JSON structure (safe to remove). */
+  readonly zeroWidth: readonly number[];
+  /** Indexes of backslashes inside strings that start no valid escape. */
+  readonly strayBackslashes: readonly number[];
+}
+
+const KNOWN_ROOT_KEYS = new Set(["conversation_metadata", "turns"]);
+
+/** Scan from `start`, the index of the root `{` or `[`. Linear in the length of the text. */
+export function scanStructure(text: string, start: number): StructureScan {
+  const length = text.length;
+  const stack: number[] = [];
+  const zeroWidth: number[] = [];
+  const strayBackslashes: number[] = [];
+  let inString = false;
+  let stringStart = -1;
+  let previous = -1; // last significant character outside strings; -1 at the start
+  let rootKey: string | null = null; // key of the root member being read
+  let inTurns = false; // inside the root object's "turns" array
+  let turnsOpenAt = -1;
+  let lastTurnEnd = -1;
+  let turnCount = 0;
+  let lastMemberEnd = -1;
+
+  for (let i = start; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) {
+        if (i + 1 < length && !startsValidEscape(text, i)) strayBackslashes.push(i);
+        i++; // the escaped character cannot end the string
+      } else if (code === QUOTE) {
+        const next = nextSignificant(text, i + 1);
+        const nextCode = next < length ? text.charCodeAt(next) : -1;
+        const closes = next >= length || nextCode === COMMA || nextCode === COLON || nextCode === RBRACE ||
+          nextCode === RBRACKET || (nextCode === QUOTE && hasNewline(text, i + 1, next));
+        if (closes) {
+          inString = false;
+          previous = QUOTE;
+          if (stack.length === 1 && nextCode === COLON) rootKey = text.slice(stringStart + 1, i);
+        }
+      }
+      continue;
+    }
+    switch (code) {
+      case QUOTE:
+        inString = true;
+        stringStart = i;
+        break;
+      case LBRACE:
+      case LBRACKET:
+        stack.push(code);
+        if (code === LBRACKET && stack.length === 2 && stack[0] === LBRACE && rootKey === "turns") {
+          inTurns = true;
+          turnsOpenAt = i + 1;
+          lastTurnEnd = -1;
+          turnCount = 0;
+        }
+        break;
+      case RBRACE:
+      case RBRACKET:
+        // Lenient: a mismatched closer still closes the innermost bracket; jsonrepair sorts the rest out.
+        stack.pop();
+        if (stack.length === 0) {
+          return { end: i + 1, openAtEnd: null, cut: null, turnCount, zeroWidth, strayBackslashes };
+        }
+        if (stack.length === 2 && inTurns) {
+          turnCount++;
+          lastTurnEnd = i + 1;
+        } else if (stack.length === 1) {
+          inTurns = false;
+          lastMemberEnd = i + 1;
+        }
+        break;
+      case COMMA:
+        if (stack.length === 1) lastMemberEnd = i;
+        break;
+      default:
+        if (isZeroWidth(code)) {
+          // Only next to structure: a zero-width joiner between emoji is content even if quoting went wrong.
+          const next = nextSignificant(text, i + 1);
+          if (
+            previous === -1 || isStructural(previous) || next >= length || isStructural(text.charCodeAt(next))
+          ) {
+            zeroWidth.push(i);
+          }
+          continue;
+        }
+    }
+    if (!isJsonWhitespace(code)) previous = code;
+  }
+
+  // The text ended first. Cut back to the last complete turn (inside "turns") or the last complete member.
+  let cut: CutPoint;
+  const rootCloser = stack[0] === LBRACKET ? "]" : "}";
+  if (inTurns && stack.length >= 2) {
+    const at = lastTurnEnd >= 0 ? lastTurnEnd : turnsOpenAt;
+    const started = nextSignificant(text, at) < length;
+    cut = { at, closers: "]" + rootCloser, dropped: started ? `turns[${turnCount}]` : null };
+  } else {
+    const at = lastMemberEnd >= 0 ? lastMemberEnd : start + 1;
+    const started = nextSignificant(text, at) < length;
+    const name = rootKey !== null && KNOWN_ROOT_KEYS.has(rootKey) ? rootKey : "an unknown member";
+    cut = { at, closers: rootCloser, dropped: started ? name : null };
+  }
+  const brackets = stack.map((code) => String.fromCharCode(code)).join("");
+  return {
+    end: -1,
+    openAtEnd: { inString, brackets },
+    cut,
+    turnCount,
+    zeroWidth,
+    strayBackslashes,
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The parse chain: a stored Messages API response in, a `ParseResult` out. Never throws; deterministic.
+ *
+ *   envelope.ts   read the body: text blocks or tool input, stop_reason        -> invalid_envelope, refusal, empty_output
+ *   direct        JSON.parse(text)                                             -> method "direct"
+ *   extract.ts    BOM/zero-width outside strings, fence, prose, string layer   -> method "extracted" | no_json
+ *   repair.ts     jsonrepair on the extracted candidate; unclosed: cut + close -> method "jsonrepair" | invalid_json
+ *   validate.ts   coercions, then the zod schema                                -> schema_invalid
+ *   truncation.ts stop_reason, closure, dangling escape, missing final turn    -> outcome "partial"
+ *
+ * called by: the parse-conversation function and cli/parse.ts; see docs/PARSING.md.
+ */
+import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
+import { readEnvelope } from "./envelope.ts";
+import { extractCandidate, type Extraction, textPosition } from "./extract.ts";
+import { type PositionMap, repairCandidate } from "./repair.ts";
+import type { FailedResult, Fix, ParseError, ParseMethod, ParseResult, ParseStep } from "./result.ts";
+import { parseError } from "./result.ts";
+import { detectTruncation, salvageConversation, stopReasonTruncates } from "./truncation.ts";
+import { describeSchemaIssue, validateConversation } from "./validate.ts";
+
+/**
+ * Bump on every change of behaviour (a different outcome, method, conversation, fix or message for any input),
+ * so re-parses after an upgrade can be told apart in the attempts log. Format: year.month.sequence.
+ */
+export const PARSER_VERSION = "2026.11.1";
+
+export const ALL_STEPS: readonly ParseStep[] = ["direct", "extract", "repair"];
+
+export interface ParserOptions {
+  /** Stamped on every result; defaults to `PARSER_VERSION`. */
+  readonly version?: string;
+  /**
+   * The JSON steps to run, always in chain order; defaults to all. An older parser is a subset, e.g.
+   * `createParser({ version: "2025.11.0", steps: ["direct"] })` fails everything JSON.parse cannot read.
+   */
+  readonly steps?: readonly ParseStep[];
+}
+
+export type Parser = (raw: string | Uint8Array) => ParseResult;
+
+/** What the JSON steps produced before validation. */
+type JsonOutcome =
+  | { readonly ok: true; readonly value: unknown; readonly method: ParseMethod; readonly unclosed: boolean }
+  | {
+    readonly ok: false;
+    readonly error: ParseError;
+    /** The step that ran last when the failure is a truncation (for a partial result). */
+    readonly method: ParseMethod | null;
+    /** The text ended inside the document. */
+    readonly unclosed: boolean;
+  };
+
+function isBlank(text: string): boolean {
+  return /^[\s\u200b\u200c\u200d\u2060\ufeff]*$/.test(text);
+}
+
+function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): JsonOutcome {
+  if (steps.has("direct")) {
+    try {
+      const value: unknown = JSON.parse(text);
+      // A JSON string may hold the document (one level of encoding): extraction decodes it.
+      if (typeof value !== "string") return { ok: true, value, method: "direct", unclosed: false };
+    } catch {
+      // not valid JSON as a whole: next step
+    }
+  }
+
+  let candidate = text;
+  let extraction: Extraction | null = null;
+  if (steps.has("extract")) {
+    const extracted = extractCandidate(text);
+    fixes.push(...extracted.fixes);
+    if (!extracted.ok) return { ok: false, error: extracted.error, method: null, unclosed: false };
+    extraction = extracted.extraction;
+    candidate = extraction.candidate;
+    try {
+      return { ok: true, value: JSON.parse(candidate), method: "extracted", unclosed: false };
+    } catch {
+      // damaged or unclosed: next step
+    }
+  }
+  const ext = extraction;
+  const positionOf: PositionMap = ext === null || ext.decoded
+    ? (index) => index
+    : (index) => textPosition(ext, index);
+
+  if (steps.has("repair")) {
+    const repaired = repairCandidate(candidate, positionOf);
+    fixes.push(...repaired.fixes);
+    if (repaired.ok) {
+      return {
+        ok: true,
+        value: repaired.repair.value,
+        method: "jsonrepair",
+        unclosed: repaired.repair.unclosed,
+      };
+    }
+    return { ok: false, error: repaired.error, method: "jsonrepair", unclosed: repaired.unclosed };
+  }
+
+  // No step could read it (an older parser without repair): name the first syntax error.
+  const syntax = findJsonSyntaxError(candidate);
+  const cause = syntax === null
+    ? "an unknown error"
+    : describeSyntaxError(syntax, positionOf(syntax.position));
+  const unclosed = extraction !== null
+    ? !extraction.closed
+    : syntax !== null && syntax.position >= candidate.length;
+  return {
+    ok: false,
+    error: parseError("invalid_json", `Cannot parse JSON: ${cause}`),
+    method: null,
+    unclosed,
+  };
+}
+
+function runChain(raw: string | Uint8Array, steps: ReadonlySet<ParseStep>, version: string): ParseResult {
+  const envelope = readEnvelope(raw);
+  if (!envelope.ok) {
+    return failed(envelope.error, [], null, false, null, version);
+  }
+  const fixes: Fix[] = [...envelope.fixes];
+  const { content, stopReason } = envelope.envelope;
+  const stopTruncated = stopReasonTruncates(stopReason);
+  if (stopReason === "refusal") {
+    return failed(
+      parseError("refusal", "Cannot use response: Claude refused (stop_reason refusal)"),
+      fixes,
+      stopReason,
+      false,
+      null,
+      version,
+    );
+  }
+
+  let json: JsonOutcome;
+  if (content.kind === "tool_use") {
+    // The API already parsed the tool input: it is JSON by construction.
+    json = { ok: true, value: content.input, method: "direct", unclosed: false };
+  } else if (isBlank(content.text)) {
+    return failed(
+      parseError("empty_output", "Cannot use response: it has no text"),
+      fixes,
+      stopReason,
+      stopTruncated,
+      null,
+      version,
+    );
+  } else {
+    json = readJson(content.text, steps, fixes);
+  }
+
+  if (!json.ok) {
+    if (json.unclosed && json.method !== null) {
+      // The text ended inside the document and nothing complete could be read: still a truncation.
+      const signal = detectTruncation({ stopReason, unclosed: true, value: null });
+      if (signal !== null) {
+        return {
+          outcome: "partial",
+          method: json.method,
+          conversation: null,
+          fixes,
+          error: signal,
+          stopReason,
+          truncated: true,
+          parserVersion: version,
+        };
+      }
+    }
+    return failed(json.error, fixes, stopReason, stopTruncated || json.unclosed, null, version);
+  }
+
+  const validation = validateConversation(json.value);
+  fixes.push(...validation.fixes);
+  const value = validation.ok ? validation.conversation : validation.value;
+  const signal = detectTruncation({ stopReason, unclosed: json.unclosed, value });
+  if (signal === null && validation.ok) {
+    return {
+      outcome: "parsed",
+      method: json.method,
+      conversation: validation.conversation,
+      fixes,
+      error: null,
+      stopReason,
+      truncated: false,
+      parserVersion: version,
+    };
+  }
+  if (signal !== null) {
+    const salvage = salvageConversation(value);
+    fixes.push(...salvage.fixes);
+    return {
+      outcome: "partial",
+      method: json.method,
+      conversation: salvage.conversation,
+      fixes,
+      error: signal,
+      stopReason,
+      truncated: true,
+      parserVersion: version,
+    };
+  }
+  const issue = validation.ok ? null : validation.issue;
+  const message = issue === null
+    ? "Cannot validate conversation: the document is invalid"
+    : describeSchemaIssue(issue);
+  return failed(parseError("schema_invalid", message), fixes, stopReason, false, json.method, version);
+}
+
+function failed(
+  error: ParseError,
+  fixes: readonly Fix[],
+  stopReason: string | null,
+  truncated: boolean,
+  method: ParseMethod | null,
+  version: string,
+): FailedResult {
+  return {
+    outcome: "failed",
+    method,
+    conversation: null,
+    fixes,
+    error,
+    stopReason,
+    truncated,
+    parserVersion: version,
+  };
+}
+
+/** Builds a parser; `createParser()` is the current one. The returned function never throws. */
+export function createParser(options: ParserOptions = {}): Parser {
+  const version = options.version ?? PARSER_VERSION;
+  const steps = new Set(options.steps ?? ALL_STEPS);
+  return (raw) => {
+    try {
+      return runChain(raw, steps, version);
+    } catch {
+      // A bug, not a property of the response: the raw object is untouched and can be re-parsed after a fix.
+      return failed(
+        parseError("internal", "Cannot parse response: the parser raised an unexpected error"),
+        [],
+        null,
+        false,
+        null,
+        version,
+      );
+    }
+  };
+}
+
+/** The current parser: envelope, direct, extract, repair, validate, truncation checks. */
+export const parseStoredResponse: Parser = createParser();
