@@ -6,7 +6,7 @@
  * - `stop_reason` other than end_turn, stop_sequence or tool_use (max_tokens cut the JSON at 2048 tokens);
  * - the JSON document ended before it closed (shared/parse/repair.ts cut it back);
  * - valid JSON whose content was cut: a turn ends in a dangling escaped quote (`…the fear of making the \\"`)
- *   or the last turn is a user turn (the final assistant turn is missing).
+ *   or the conversation, in order so far, ends with a user turn (the final assistant turn is missing).
  * Only these signals count: upstream's "long unclosed string" heuristic flagged every long turn (BUG-1).
  *
  * called by: shared/parse/chain.ts.
@@ -90,8 +90,12 @@ export function detectTruncation(input: TruncationInput): TruncationSignal | nul
       message: `Cannot accept conversation: turns[${dangling}].content ends in a dangling escaped quote`,
     };
   }
-  const last: unknown = turns[turns.length - 1];
-  if (isRecord(last) && last.role === "user") {
+  // A user turn last, in an otherwise well-ordered conversation: the model stopped before answering. With the
+  // roles out of order from the start it is a schema problem, not a truncation.
+  const inOrder = turns.every((turn, index) =>
+    isRecord(turn) && turn.role === (index % 2 === 0 ? "user" : "assistant")
+  );
+  if (inOrder && turns.length % 2 === 1) {
     return {
       code: "missing_final_turn",
       message: "Cannot accept conversation: the last turn is a user turn",
