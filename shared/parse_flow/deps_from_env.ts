@@ -1,0 +1,39 @@
+/**
+ * The parse function's dependencies from the hosted environment, validated once at boot (a bad setting fails
+ * the worker's boot, not the first request). Settings and defaults: docs/PARSE_FLOW.md "Settings".
+ */
+import { createSql } from "../adapters/db.ts";
+import { supabaseObjectStore } from "../adapters/object_store.ts";
+import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/parse_queue_postgres.ts";
+import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
+import { redactInLogs } from "../log.ts";
+import { PARSER_VERSION, parseStoredResponse } from "../parse/mod.ts";
+import type { ParseHandlerDeps } from "./handle_parse_conversation.ts";
+
+export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
+  const platform = platformEnv(env);
+  for (const key of platform.serviceKeys) redactInLogs(key);
+  const d = DEFAULT_PARSE_QUEUE_SETTINGS;
+  const settings = {
+    leaseSeconds: numberFromEnv(env, "PARSE_LEASE_SECONDS", d.leaseSeconds),
+    maxInfraFailures: numberFromEnv(env, "PARSE_MAX_INFRA_FAILURES", d.maxInfraFailures),
+    backoffBaseSeconds: numberFromEnv(env, "PARSE_BACKOFF_BASE_SECONDS", d.backoffBaseSeconds),
+    backoffCapSeconds: numberFromEnv(env, "PARSE_BACKOFF_CAP_SECONDS", d.backoffCapSeconds),
+    spoolLeaseSeconds: numberFromEnv(env, "PARSE_SPOOL_LEASE_SECONDS", d.spoolLeaseSeconds),
+  };
+  const concurrency = numberFromEnv(env, "PARSE_CONCURRENCY", 4);
+  const sql = createSql(platform.dbUrl, { max: Math.max(1, concurrency) });
+  return {
+    flow: {
+      queue: postgresParseQueue(sql, settings),
+      store: supabaseObjectStore(platform.supabaseUrl, platform.serviceKey),
+      parse: parseStoredResponse,
+      parserVersion: PARSER_VERSION,
+      now: () => new Date(),
+      clock: () => performance.now(),
+    },
+    serviceKeys: platform.serviceKeys,
+    concurrency: Math.max(1, concurrency),
+    spoolBatch: Math.max(1, numberFromEnv(env, "PARSE_SPOOL_BATCH", 10)),
+  };
+}

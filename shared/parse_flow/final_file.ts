@@ -1,0 +1,71 @@
+/**
+ * The final file `{user_id}/{conversation_id}/conversation.json`: the parsed conversation plus `input_parameters`
+ * from the database, with `client_persona` taken from the persona row ("Name - Archetype").
+ *
+ * Why the database wins: upstream saw Claude invent "Marcus Chen" for a "David Chen" request (persona mismatch,
+ * seed-origin.md §5); the scaffolding rows are what the request asked for, the model's label is only a guess.
+ * An orphaned raw object (no scaffolding row) keeps the model's label, and `input_parameters` holds nulls.
+ */
+import type { Conversation } from "../parse/mod.ts";
+import type { Scaffolding } from "./parse_queue.ts";
+
+export interface InputParameters {
+  persona_id: string | null;
+  persona_key: string | null;
+  persona_name: string | null;
+  emotional_arc_id: string | null;
+  emotional_arc_key: string | null;
+  emotional_arc_name: string | null;
+  training_topic_id: string | null;
+  training_topic_key: string | null;
+  training_topic_name: string | null;
+}
+
+export interface FinalFile {
+  readonly document: Conversation & { input_parameters: InputParameters };
+  /** Pretty-printed UTF-8 JSON, as upstream stored it. */
+  readonly bytes: Uint8Array;
+  /** `conversations.conversation_name`: the client persona label. */
+  readonly conversationName: string;
+  /** Where `client_persona` came from. */
+  readonly personaSource: "database" | "model";
+}
+
+/** "Name - Archetype" from the persona row; the name alone when the archetype is missing; null without a name. */
+export function personaLabel(s: Scaffolding): string | null {
+  const name = s.personaName?.trim();
+  if (!name) return null;
+  const archetype = s.personaArchetype?.trim();
+  return archetype ? `${name} - ${archetype}` : name;
+}
+
+export function inputParameters(s: Scaffolding): InputParameters {
+  return {
+    persona_id: s.personaId,
+    persona_key: s.personaKey,
+    persona_name: s.personaName,
+    emotional_arc_id: s.emotionalArcId,
+    emotional_arc_key: s.emotionalArcKey,
+    emotional_arc_name: s.emotionalArcName,
+    training_topic_id: s.trainingTopicId,
+    training_topic_key: s.trainingTopicKey,
+    training_topic_name: s.trainingTopicName,
+  };
+}
+
+export function buildFinalFile(conversation: Conversation, scaffolding: Scaffolding): FinalFile {
+  const label = personaLabel(scaffolding);
+  const clientPersona = label ?? conversation.conversation_metadata.client_persona;
+  const document = {
+    conversation_metadata: { ...conversation.conversation_metadata, client_persona: clientPersona },
+    turns: conversation.turns,
+    input_parameters: inputParameters(scaffolding),
+  };
+  return {
+    document,
+    bytes: new TextEncoder().encode(JSON.stringify(document, null, 2)),
+    // conversation_name is varchar(255): a model-written label could be longer.
+    conversationName: Array.from(clientPersona).slice(0, 255).join(""),
+    personaSource: label ? "database" : "model",
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * POST /functions/v1/parse-conversation — internal: the service key only (verify_jwt is off; checked here).
+ *
+ * Body (one JSON object; unknown fields are refused):
+ *   {"conversation_id": "<uuid>"}                       one conversation (the storage trigger's wake-up)
+ *   {"conversation_ids": ["<uuid>", …]}                 up to 50 (the sweeper's re-dispatch batches)
+ *   {"flush_spool": true}                               upload due spooled raw responses first
+ *   "source": "trigger" | "sweeper" | "review" | …      optional, recorded in the attempts log
+ *
+ * Answers 200 with one result per id, in request order (`completed`, `parse_failed`, `released`, `skipped`,
+ * `error`), after the work is done: one conversation takes tens of milliseconds, a batch of 50 well under the
+ * 2 s CPU budget, so nothing needs EdgeRuntime.waitUntil and callers (the sweeper, review) see real results.
+ * The database is the queue: a lost or duplicated request changes nothing a later sweep cannot fix.
+ *
+ * called by: trigger on_raw_object_stored and private.sweep_conversations through private.invoke_edge_function;
+ * next: shared/parse_flow/parse_conversation.ts, shared/parse_flow/flush_spool.ts.
+ */
+import { z } from "zod";
+import { requireServiceKey } from "../http/auth.ts";
+import { readJsonBody, requireMethod } from "../http/request.ts";
+import { json } from "../http/respond.ts";
+import type { Handler } from "../http/serve.ts";
+import { mapLimit } from "./_map_limit.ts";
+import { flushSpool, type SpoolFlushResult } from "./flush_spool.ts";
+import { parseConversation, type ParseFlowDeps, type ParseItemResult } from "./parse_conversation.ts";
+
+export const MAX_IDS_PER_REQUEST = 50;
+
+// z.guid: any 8-4-4-4-12 hex id Postgres accepts as uuid. z.uuid would refuse non-RFC variants, and one such id
+// (say, from an orphaned object's name) would make a whole sweeper batch fail validation.
+const conversationId = z.guid().transform((s) => s.toLowerCase());
+
+export const parseRequestSchema = z.strictObject({
+  conversation_id: conversationId.optional(),
+  conversation_ids: z.array(conversationId).min(1).max(MAX_IDS_PER_REQUEST).optional(),
+  flush_spool: z.boolean().optional(),
+  source: z.enum(["trigger", "sweeper", "review", "retry_all", "manual"]).optional(),
+}).refine(
+  (b) => b.conversation_id !== undefined || b.conversation_ids !== undefined || b.flush_spool === true,
+  { message: "send conversation_id, conversation_ids or flush_spool: true" },
+).refine(
+  (b) => (b.conversation_ids?.length ?? 0) + (b.conversation_id ? 1 : 0) <= MAX_IDS_PER_REQUEST,
+  { message: `at most ${MAX_IDS_PER_REQUEST} conversations per request` },
+);
+
+export type ParseRequest = z.infer<typeof parseRequestSchema>;
+
+export interface ParseHandlerDeps {
+  readonly flow: ParseFlowDeps;
+  readonly serviceKeys: readonly string[];
+  /** Conversations processed at once within one request (I/O overlap; CPU is one thread). */
+  readonly concurrency: number;
+  /** Spool rows uploaded per request. */
+  readonly spoolBatch: number;
+}
+
+export interface ParseResponse {
+  results: ParseItemResult[];
+  counts: Record<ParseItemResult["result"], number>;
+  spool?: SpoolFlushResult;
+}
+
+export async function processParseRequest(
+  deps: ParseHandlerDeps,
+  body: ParseRequest,
+): Promise<ParseResponse> {
+  const source = body.source ?? (body.conversation_ids ? "sweeper" : "trigger");
+  // Spool first: its uploads fire the trigger, which wakes the parse of each flushed conversation.
+  const spool = body.flush_spool ? await flushSpool(deps.flow, deps.spoolBatch) : undefined;
+  const ids = [
+    ...new Set([...(body.conversation_id ? [body.conversation_id] : []), ...(body.conversation_ids ?? [])]),
+  ];
+  const results = await mapLimit(ids, deps.concurrency, (id) => parseConversation(deps.flow, id, source));
+  const counts = { completed: 0, parse_failed: 0, released: 0, skipped: 0, error: 0 };
+  for (const r of results) counts[r.result]++;
+  return spool ? { results, counts, spool } : { results, counts };
+}
+
+export function handleParseConversation(deps: ParseHandlerDeps): Handler {
+  return async (req) => {
+    requireMethod(req, "POST");
+    requireServiceKey(req, deps.serviceKeys);
+    const body = await readJsonBody(req, parseRequestSchema, 16 * 1024);
+    return json(await processParseRequest(deps, body));
+  };
+}

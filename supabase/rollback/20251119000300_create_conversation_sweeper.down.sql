@@ -1,0 +1,1 @@
+drop function if exists private.sweep_conversations(timestamptz, integer, interval, integer, interval);

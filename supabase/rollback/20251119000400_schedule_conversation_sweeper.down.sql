@@ -1,0 +1,10 @@
+-- Unschedules the sweeper (keeps pg_cron: other jobs may use it).
+do $$
+begin
+  if to_regclass('cron.job') is not null then
+    if exists (select 1 from cron.job where jobname = 'sweep-conversations') then
+      perform cron.unschedule('sweep-conversations');
+    end if;
+  end if;
+end
+$$;

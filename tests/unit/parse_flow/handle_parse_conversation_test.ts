@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { serveHandler } from "../../../shared/http/serve.ts";
+import {
+  handleParseConversation,
+  type ParseHandlerDeps,
+} from "../../../shared/parse_flow/handle_parse_conversation.ts";
+import { makeConversation, textResponse } from "../../fixtures/parse/samples.ts";
+import { fakeDeps, FakeQueue, FakeStore, quietLogs, stored } from "./_fakes.ts";
+
+quietLogs();
+
+const KEY = "service-role-key-for-unit-tests";
+const A = "0a0a0a0a-1111-4111-8111-000000000001";
+const B = "0a0a0a0a-1111-4111-8111-000000000002";
+const clean = textResponse(JSON.stringify(makeConversation(2, { turns: 2 })));
+
+function setup(): { queue: FakeQueue; store: FakeStore; handler: (req: Request) => Promise<Response> } {
+  const queue = new FakeQueue();
+  const store = new FakeStore();
+  const deps: ParseHandlerDeps = {
+    flow: fakeDeps(queue, store),
+    serviceKeys: [KEY],
+    concurrency: 2,
+    spoolBatch: 5,
+  };
+  return { queue, store, handler: serveHandler(handleParseConversation(deps), "parse-conversation") };
+}
+
+function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }): Request {
+  return new Request("http://local/functions/v1/parse-conversation", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+Deno.test("handleParseConversation() parses one conversation and answers its result", async () => {
+  const { queue, store, handler } = setup();
+  await stored(queue, store, A, clean);
+  const res = await handler(post({ conversation_id: A }));
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.results.length, 1);
+  assert.equal(body.results[0].result, "completed");
+  assert.deepEqual(body.counts, { completed: 1, parse_failed: 0, released: 0, skipped: 0, error: 0 });
+  assert.equal(queue.completed[0].triggeredBy, "trigger", "a single id defaults to the trigger as source");
+});
+
+Deno.test("handleParseConversation() answers a batch in request order, once per id", async () => {
+  const { queue, store, handler } = setup();
+  await stored(queue, store, A, clean);
+  await stored(queue, store, B, textResponse("no json here"));
+  const res = await handler(post({ conversation_ids: [B, A, B.toUpperCase()], source: "review" }));
+  const body = await res.json();
+  assert.deepEqual(body.results.map((r: { conversation_id: string }) => r.conversation_id), [B, A]);
+  assert.deepEqual(body.results.map((r: { result: string }) => r.result), ["parse_failed", "completed"]);
+  assert.equal(queue.completed[0].triggeredBy, "review");
+});
+
+Deno.test("handleParseConversation() treats duplicate deliveries as no-ops", async () => {
+  const { queue, store, handler } = setup();
+  await stored(queue, store, A, clean);
+  const answers = await Promise.all([1, 2, 3, 4, 5].map(() => handler(post({ conversation_id: A }))));
+  const results = await Promise.all(answers.map(async (r) => (await r.json()).results[0].result));
+  assert.equal(results.filter((r) => r === "completed").length, 1);
+  assert.equal(results.filter((r) => r === "skipped").length, 4);
+  assert.equal(queue.rows.get(A)!.attempts, 1);
+});
+
+Deno.test("handleParseConversation() flushes the spool when asked", async () => {
+  const { queue, handler } = setup();
+  await queue.addSpool(A, new TextEncoder().encode(clean));
+  const body = await (await handler(post({ flush_spool: true }))).json();
+  assert.equal(body.spool.uploaded, 1);
+  assert.deepEqual(body.results, []);
+});
+
+const refused: ReadonlyArray<[string, Request, number, string]> = [
+  ["no authorization", post({ conversation_id: A }, {}), 401, "unauthorized"],
+  [
+    "an anon-like key",
+    post({ conversation_id: A }, { authorization: "Bearer not-the-key" }),
+    403,
+    "forbidden",
+  ],
+  [
+    "GET",
+    new Request("http://local/x", { headers: { authorization: `Bearer ${KEY}` } }),
+    405,
+    "method_not_allowed",
+  ],
+  ["an empty object", post({}), 400, "invalid_body"],
+  ["a non-uuid id", post({ conversation_id: "123" }), 400, "invalid_body"],
+  ["an unknown field", post({ conversation_id: A, extra: 1 }), 400, "invalid_body"],
+  ["an empty list", post({ conversation_ids: [] }), 400, "invalid_body"],
+  ["51 ids", post({ conversation_ids: Array.from({ length: 51 }, () => A) }), 400, "invalid_body"],
+  ["an unknown source", post({ conversation_id: A, source: "cron" }), 400, "invalid_body"],
+  ["flush_spool false alone", post({ flush_spool: false }), 400, "invalid_body"],
+  ["malformed JSON", post("{"), 400, "invalid_body"],
+  [
+    "a text body",
+    new Request("http://local/x", {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "text/plain" },
+      body: "x",
+    }),
+    415,
+    "unsupported_media_type",
+  ],
+];
+
+for (const [name, req, status, code] of refused) {
+  Deno.test(`handleParseConversation() refuses ${name} with ${status} ${code}`, async () => {
+    const { queue, handler } = setup();
+    queue.add(A, null);
+    const res = await handler(req);
+    assert.equal(res.status, status);
+    const body = await res.json();
+    assert.equal(body.error.code, code);
+    assert.equal(typeof body.error.message, "string");
+    assert.equal(queue.rows.get(A)!.attempts, 0, "nothing was claimed");
+  });
+}
+
+Deno.test("handleParseConversation() accepts the key in the apikey header too", async () => {
+  const { queue, store, handler } = setup();
+  await stored(queue, store, A, clean);
+  const res = await handler(post({ conversation_id: A }, { apikey: KEY }));
+  assert.equal(res.status, 200);
+});
