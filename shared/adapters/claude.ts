@@ -1,0 +1,398 @@
+/**
+ * Claude through `@anthropic-ai/sdk`: one streaming Messages call with our own retry policy, a per-attempt
+ * timeout, an overall deadline, structured outputs with a fallback to plain JSON instructions, and a result
+ * that carries the response body to store verbatim.
+ *
+ * "Verbatim" means the Messages API response body as the API defines it: for a streamed call (always, here)
+ * the Message object assembled from the events — what the SDK's `finalMessage()` returns — serialized with
+ * JSON.stringify. Nothing in it is rewritten; see shared/generate/message_assembler.ts for what a broken stream
+ * leaves in it.
+ *
+ * Retries (the SDK's own are off, so attempts are counted and logged here): 408, 409, 429, 5xx (529
+ * overloaded included), connection errors, timeouts and SSE `error` events of the overloaded/api/rate-limit
+ * kinds, as long as no content has arrived. `retry-after-ms` / `retry-after` win over the exponential backoff;
+ * a wait longer than the remaining deadline ends the retries at once. A stream that breaks after content
+ * began is never retried: what arrived is returned, flagged truncated.
+ *
+ * No sampling parameters are sent: API version 2026-10-21 (the one SDK 1.x speaks) answers 400 to `temperature`,
+ * `top_p` and `top_k`, even at their defaults.
+ *
+ * used by: shared/generate/generate.ts (through the ClaudeClient interface); wired in
+ * supabase/functions/generate-conversation/index.ts
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { logger } from "../log.ts";
+import { type JsonObject, MessageAssembler, type StreamEvent } from "../generate/message_assembler.ts";
+
+export interface ClaudeRequest {
+  model: string;
+  system: string;
+  prompt: string;
+  maxTokens: number;
+  /** JSON Schema for `output_config.format`; null to ask for JSON by instructions only. */
+  outputSchema: Record<string, unknown> | null;
+  /** Appended to the prompt when structured outputs are not used. */
+  plainJsonInstructions: string;
+  /** Sent as `metadata.user_id` (an opaque uuid, never an email) for Anthropic's abuse detection. */
+  userId?: string;
+  /** For log lines. */
+  conversationId?: string;
+}
+
+export interface ClaudeUsage {
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cache_creation_input_tokens: number | null;
+  cache_read_input_tokens: number | null;
+}
+
+export interface ClaudeAnswer {
+  /** The serialized Message object: the bytes to store. */
+  body: string;
+  message: JsonObject;
+  model: string | null;
+  stopReason: string | null;
+  usage: ClaudeUsage;
+  /** The stream ended before `message_stop` (broken connection, timeout, mid-stream error). */
+  truncated: boolean;
+  truncation: "stream_cut" | "timeout" | "stream_error" | null;
+  structuredOutput: boolean;
+  attempts: number;
+  requestId: string | null;
+}
+
+export interface ClaudeFailure {
+  /** `unavailable`: rate limits, overload, 503, timeouts, connection — try later. `failed`: anything else. */
+  kind: "unavailable" | "failed";
+  status: number | null;
+  errorType: string | null;
+  message: string;
+  attempts: number;
+  /** The last retry-after the API asked for, when it did. */
+  retryAfterMs: number | null;
+  requestId: string | null;
+}
+
+export type ClaudeResult = { ok: true; answer: ClaudeAnswer } | { ok: false; failure: ClaudeFailure };
+
+export interface ClaudeClient {
+  generate(request: ClaudeRequest): Promise<ClaudeResult>;
+}
+
+export interface ClaudeAdapterOptions {
+  apiKey: string;
+  baseURL?: string;
+  /** Per attempt, from the request to the last event. */
+  timeoutMs: number;
+  maxRetries: number;
+  /** Across all attempts: no retry starts, and no attempt runs, past it. */
+  deadlineMs: number;
+  /** Forwarded as `x-standin-behavior` (the local Claude stand-in only). */
+  standinBehavior?: string;
+  /** Extra headers on every call (tests pick stand-in behaviours this way). */
+  headers?: Record<string, string>;
+  structuredOutputs?: boolean;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+}
+
+type AttemptResult =
+  | { kind: "answer"; answer: Omit<ClaudeAnswer, "attempts" | "structuredOutput"> }
+  | {
+    kind: "error";
+    retryable: boolean;
+    unavailable: boolean;
+    schemaRejected: boolean;
+    status: number | null;
+    errorType: string | null;
+    message: string;
+    retryAfterMs: number | null;
+    requestId: string | null;
+  };
+
+/** Models that rejected `output_config.format` in this isolate: later calls skip straight to plain JSON. */
+const schemaRejectedModels = new Set<string>();
+
+/** For tests: forget which models rejected structured outputs. */
+export function resetStructuredOutputMemory(): void {
+  schemaRejectedModels.clear();
+}
+
+/** `retry-after-ms` (float ms), else `retry-after` (seconds or an HTTP date); null when absent or unreadable. */
+export function retryAfterMs(headers: Headers | undefined | null, now = Date.now()): number | null {
+  if (!headers) return null;
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && ms.trim() !== "" && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const ra = headers.get("retry-after");
+  if (ra === null || ra.trim() === "") return null;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(ra)) return Math.max(0, Number(ra) * 1000);
+  const date = Date.parse(ra);
+  return Number.isFinite(date) ? Math.max(0, date - now) : null;
+}
+
+const RETRYABLE_STREAM_ERROR_TYPES = new Set([
+  "overloaded_error",
+  "api_error",
+  "rate_limit_error",
+  "timeout_error",
+]);
+
+function isSchemaRejection(status: number | null, type: string | null, message: string): boolean {
+  return status === 400 && (type === null || type === "invalid_request_error") &&
+    /output_config|output_format|json_schema|structured[ _-]?output|schema/i.test(message);
+}
+
+function errorMessageOf(err: unknown): string {
+  if (err instanceof Anthropic.APIError) {
+    const body = err.error as { error?: { message?: unknown } } | undefined;
+    const apiMessage = typeof body?.error?.message === "string" ? body.error.message : null;
+    return apiMessage ?? err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function classify(err: unknown, timedOut: boolean, now: number): Extract<AttemptResult, { kind: "error" }> {
+  if (timedOut) {
+    return {
+      kind: "error",
+      retryable: true,
+      unavailable: true,
+      schemaRejected: false,
+      status: null,
+      errorType: "timeout",
+      message: "the call timed out",
+      retryAfterMs: null,
+      requestId: null,
+    };
+  }
+  if (err instanceof Anthropic.APIConnectionError) {
+    return {
+      kind: "error",
+      retryable: true,
+      unavailable: true,
+      schemaRejected: false,
+      status: null,
+      errorType: err instanceof Anthropic.APIConnectionTimeoutError ? "timeout" : "connection_error",
+      message: err.message,
+      retryAfterMs: null,
+      requestId: null,
+    };
+  }
+  if (err instanceof Anthropic.APIError) {
+    const status = typeof err.status === "number" ? err.status : null;
+    const body = err.error as { error?: { type?: unknown } } | undefined;
+    const errorType = typeof body?.error?.type === "string" ? body.error.type : (err.type ?? null);
+    const message = errorMessageOf(err);
+    const headers = err.headers instanceof Headers ? err.headers : undefined;
+    const shouldRetry = headers?.get("x-should-retry");
+    let retryable: boolean;
+    if (shouldRetry === "true") retryable = true;
+    else if (shouldRetry === "false") retryable = false;
+    else if (status === null) retryable = RETRYABLE_STREAM_ERROR_TYPES.has(errorType ?? "");
+    else retryable = status === 408 || status === 409 || status === 429 || status >= 500;
+    const unavailable = status === 429 || status === 503 || status === 529 ||
+      errorType === "overloaded_error" ||
+      errorType === "rate_limit_error" || status === 408;
+    return {
+      kind: "error",
+      retryable,
+      unavailable,
+      schemaRejected: isSchemaRejection(status, errorType, message),
+      status,
+      errorType,
+      message,
+      retryAfterMs: retryAfterMs(headers, now),
+      requestId: err.requestID ?? null,
+    };
+  }
+  // fetch's own failures (a reset connection surfaces as TypeError) are transient like connection errors.
+  return {
+    kind: "error",
+    retryable: true,
+    unavailable: true,
+    schemaRejected: false,
+    status: null,
+    errorType: "connection_error",
+    message: err instanceof Error ? err.message : String(err),
+    retryAfterMs: null,
+    requestId: null,
+  };
+}
+
+function usageOf(message: JsonObject): ClaudeUsage {
+  const u = (message.usage ?? {}) as Record<string, unknown>;
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return {
+    input_tokens: n(u.input_tokens),
+    output_tokens: n(u.output_tokens),
+    cache_creation_input_tokens: n(u.cache_creation_input_tokens),
+    cache_read_input_tokens: n(u.cache_read_input_tokens),
+  };
+}
+
+export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.standinBehavior) headers["x-standin-behavior"] = opts.standinBehavior;
+  const client = new Anthropic({
+    apiKey: opts.apiKey,
+    baseURL: opts.baseURL,
+    maxRetries: 0,
+    timeout: opts.timeoutMs,
+    defaultHeaders: headers,
+    fetch: opts.fetch,
+  });
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? (() => Date.now());
+  const random = opts.random ?? Math.random;
+  const initialBackoff = opts.initialBackoffMs ?? 500;
+  const maxBackoff = opts.maxBackoffMs ?? 8000;
+  const structuredEnabled = opts.structuredOutputs ?? true;
+
+  async function attempt(req: ClaudeRequest, structured: boolean, budgetMs: number): Promise<AttemptResult> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, Math.max(1, budgetMs));
+    const assembler = new MessageAssembler();
+    let requestId: string | null = null;
+    try {
+      const params: Anthropic.MessageCreateParamsStreaming = {
+        model: req.model,
+        max_tokens: req.maxTokens,
+        system: req.system,
+        messages: [{
+          role: "user",
+          content: structured ? req.prompt : `${req.prompt}\n\n${req.plainJsonInstructions}`,
+        }],
+        stream: true,
+      };
+      if (req.userId) params.metadata = { user_id: req.userId };
+      if (structured && req.outputSchema) {
+        params.output_config = { format: { type: "json_schema", schema: req.outputSchema } };
+      }
+      const { data: stream, response } = await client.messages
+        .create(params, { signal: controller.signal, timeout: budgetMs })
+        .withResponse();
+      requestId = response.headers.get("request-id");
+      let streamError: unknown = null;
+      try {
+        for await (const event of stream) assembler.apply(event as unknown as StreamEvent);
+      } catch (err) {
+        streamError = err;
+      }
+      if (!assembler.complete) {
+        // The stream ended early: a timeout (the SDK swallows our abort), a dropped connection or an SSE error.
+        if (!assembler.contentBegan) {
+          return classify(streamError ?? new Error("stream ended early"), timedOut, now());
+        }
+        const message = assembler.message();
+        return {
+          kind: "answer",
+          answer: {
+            body: JSON.stringify(message),
+            message,
+            model: typeof message.model === "string" ? message.model : null,
+            stopReason: typeof message.stop_reason === "string" ? message.stop_reason : null,
+            usage: usageOf(message),
+            truncated: true,
+            truncation: timedOut ? "timeout" : streamError ? "stream_error" : "stream_cut",
+            requestId,
+          },
+        };
+      }
+      const message = assembler.message();
+      return {
+        kind: "answer",
+        answer: {
+          body: JSON.stringify(message),
+          message,
+          model: typeof message.model === "string" ? message.model : null,
+          stopReason: typeof message.stop_reason === "string" ? message.stop_reason : null,
+          usage: usageOf(message),
+          truncated: false,
+          truncation: null,
+          requestId,
+        },
+      };
+    } catch (err) {
+      const result = classify(err, timedOut, now());
+      return { ...result, requestId: result.requestId ?? requestId };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async generate(req) {
+      const started = now();
+      const deadline = started + opts.deadlineMs;
+      let structured = structuredEnabled && req.outputSchema !== null && !schemaRejectedModels.has(req.model);
+      let attempts = 0;
+      let retriesLeft = opts.maxRetries;
+      let last: Extract<AttemptResult, { kind: "error" }> | null = null;
+      while (true) {
+        const remaining = deadline - now();
+        if (remaining <= 0) break;
+        attempts++;
+        const result = await attempt(req, structured, Math.min(opts.timeoutMs, remaining));
+        if (result.kind === "answer") {
+          return { ok: true, answer: { ...result.answer, attempts, structuredOutput: structured } };
+        }
+        last = result;
+        if (structured && result.schemaRejected) {
+          // The API refused the schema or the model lacks the feature: ask again with plain JSON instructions.
+          // This is not a transient failure, so it does not use up a retry.
+          schemaRejectedModels.add(req.model);
+          structured = false;
+          logger.warn("claude_structured_output_rejected", {
+            conversation_id: req.conversationId,
+            model: req.model,
+            status: result.status,
+            error: result.message.slice(0, 300),
+          }, "Structured outputs rejected; retrying with plain JSON instructions");
+          continue;
+        }
+        if (!result.retryable || retriesLeft <= 0) break;
+        const backoff = Math.min(maxBackoff, initialBackoff * 2 ** (opts.maxRetries - retriesLeft)) *
+          (1 - 0.25 * random());
+        const wait = result.retryAfterMs ?? backoff;
+        if (now() + wait >= deadline) break;
+        retriesLeft--;
+        logger.warn("claude_retry", {
+          conversation_id: req.conversationId,
+          attempt: attempts,
+          status: result.status,
+          error_type: result.errorType,
+          wait_ms: Math.round(wait),
+        }, `Claude call failed (${result.status ?? result.errorType}); retrying in ${Math.round(wait)} ms`);
+        await sleep(wait);
+      }
+      const failure: ClaudeFailure = last
+        ? {
+          kind: last.unavailable ? "unavailable" : "failed",
+          status: last.status,
+          errorType: last.errorType,
+          message: last.message,
+          attempts,
+          retryAfterMs: last.retryAfterMs,
+          requestId: last.requestId,
+        }
+        : {
+          kind: "unavailable",
+          status: null,
+          errorType: "timeout",
+          message: "the deadline passed before the call could start",
+          attempts,
+          retryAfterMs: null,
+          requestId: null,
+        };
+      return { ok: false, failure };
+    },
+  };
+}

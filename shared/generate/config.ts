@@ -1,0 +1,82 @@
+/**
+ * generate-conversation's settings, read once at boot (a bad value fails the worker's boot, not a request).
+ * Defaults and the reasons for them: docs/GENERATE.md, "Configuration".
+ */
+import { z } from "zod";
+import { type EnvSource, numberFromEnv, readEnv } from "../env.ts";
+import { MAX_TOKENS_MAX, MAX_TOKENS_MIN } from "./request.ts";
+
+export const DEFAULTS = {
+  model: "claude-sonnet-4-5",
+  /** Upstream went 2048 → 4096 → 24576 after truncated conversations. */
+  maxTokens: 24576,
+  /** Upstream raised 60 s to 180 s: structured outputs with long prompts exceeded 60 s. */
+  timeoutMs: 180_000,
+  maxRetries: 3,
+  /** All attempts together stay inside the paid plans' 400 s wall clock, with room for storage and the DB. */
+  deadlineMs: 380_000,
+  parseWaitMs: 3000,
+  uploadRetries: 3,
+  uploadTimeoutMs: 15_000,
+} as const;
+
+export interface ClaudeSettings {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  maxTokens: number;
+  timeoutMs: number;
+  maxRetries: number;
+  deadlineMs: number;
+  standinBehavior?: string;
+  structuredOutputs: boolean;
+}
+
+export interface GenerateSettings {
+  model: string;
+  maxTokens: number;
+  parseWaitMs: number;
+  uploadRetries: number;
+  uploadTimeoutMs: number;
+}
+
+const schema = z.object({
+  ANTHROPIC_API_KEY: z.string().min(1, "is required"),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  ANTHROPIC_MODEL: z.string().min(1).optional(),
+  CLAUDE_STANDIN_BEHAVIOR: z.string().min(1).optional(),
+  CLAUDE_STRUCTURED_OUTPUTS: z.enum(["true", "false"]).optional(),
+});
+
+function intFromEnv(env: EnvSource, name: string, fallback: number, min: number, max: number): number {
+  const n = numberFromEnv(env, name, fallback);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`Cannot start: ${name} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; generate: GenerateSettings } {
+  const e = readEnv(schema, env);
+  const model = e.ANTHROPIC_MODEL ?? DEFAULTS.model;
+  const maxTokens = intFromEnv(env, "CLAUDE_MAX_TOKENS", DEFAULTS.maxTokens, MAX_TOKENS_MIN, MAX_TOKENS_MAX);
+  const claude: ClaudeSettings = {
+    apiKey: e.ANTHROPIC_API_KEY,
+    baseURL: e.ANTHROPIC_BASE_URL,
+    model,
+    maxTokens,
+    timeoutMs: intFromEnv(env, "CLAUDE_TIMEOUT_MS", DEFAULTS.timeoutMs, 1000, 3_600_000),
+    maxRetries: intFromEnv(env, "CLAUDE_MAX_RETRIES", DEFAULTS.maxRetries, 0, 10),
+    deadlineMs: intFromEnv(env, "GENERATE_DEADLINE_MS", DEFAULTS.deadlineMs, 1000, 3_600_000),
+    standinBehavior: e.CLAUDE_STANDIN_BEHAVIOR,
+    structuredOutputs: e.CLAUDE_STRUCTURED_OUTPUTS !== "false",
+  };
+  const generate: GenerateSettings = {
+    model,
+    maxTokens,
+    parseWaitMs: intFromEnv(env, "GENERATE_PARSE_WAIT_MS", DEFAULTS.parseWaitMs, 0, 60_000),
+    uploadRetries: intFromEnv(env, "STORAGE_UPLOAD_RETRIES", DEFAULTS.uploadRetries, 0, 10),
+    uploadTimeoutMs: intFromEnv(env, "STORAGE_UPLOAD_TIMEOUT_MS", DEFAULTS.uploadTimeoutMs, 100, 120_000),
+  };
+  return { claude, generate };
+}

@@ -1,0 +1,110 @@
+/**
+ * HTTP for generate-conversation: POST only; auth (user JWT, or the service key with x-user-id); the
+ * Idempotency-Key header; a bounded, strict JSON body; then one call into the generate flow and the mapping of
+ * its outcome. Every answer carries `Server-Timing` (claude, raw_store, db, parse_wait, total).
+ *
+ * Status codes: 201 created · 200 idempotent replay (`Idempotent-Replayed: true`) · 400 invalid body or
+ * headers · 401 no or bad token · 403 x-user-id with a user token · 404 unknown user or scaffolding · 405 ·
+ * 409 key reused with another body · 413 body over 16 KiB · 415 not JSON · 502/503 Claude failed after retries
+ * (with conversation_id; Retry-After when known) · 503 database down before Claude, or Storage and database
+ * both down after Claude (with conversation_id).
+ *
+ * wired in: supabase/functions/generate-conversation/index.ts; next: shared/generate/generate.ts
+ */
+import { resolveCaller } from "../http/auth.ts";
+import { readJsonBody, requireMethod } from "../http/request.ts";
+import { errorResponse, json } from "../http/respond.ts";
+import type { Handler } from "../http/serve.ts";
+import { appError } from "../errors.ts";
+import { generateConversation, type GenerateDeps, type GenerateOutcome } from "./generate.ts";
+import {
+  GenerateRequestSchema,
+  MAX_BODY_BYTES,
+  readIdempotencyKey,
+  requestHash,
+  resolveActingUser,
+} from "./request.ts";
+import { PhaseTimer } from "./timing.ts";
+
+export interface GenerateHandlerDeps extends GenerateDeps {
+  /** Keys accepted as the service role (legacy JWT and sb_secret_ keys). */
+  serviceKeys: readonly string[];
+}
+
+/**
+ * RFC 7240: `Prefer: respond-async` skips the wait for the parse result; `Prefer: wait=N` (seconds) shortens
+ * it. Neither can lengthen it past the configured budget.
+ */
+export function parseWaitBudget(prefer: string | null, budgetMs: number): number {
+  if (!prefer) return budgetMs;
+  let wait = budgetMs;
+  for (const token of prefer.split(",").map((t) => t.trim().toLowerCase())) {
+    if (token === "respond-async") return 0;
+    const m = /^wait\s*=\s*(\d+(?:\.\d+)?)$/.exec(token);
+    if (m) wait = Math.min(wait, Number(m[1]) * 1000);
+  }
+  return wait;
+}
+
+function toResponse(outcome: GenerateOutcome, timing: string): Response {
+  const headers: Record<string, string> = { "server-timing": timing };
+  switch (outcome.kind) {
+    case "created":
+      return json(outcome.view, 201, headers);
+    case "replayed":
+      return json(outcome.view, 200, { ...headers, "idempotent-replayed": "true" });
+    case "claude_failed": {
+      const f = outcome.failure;
+      const cause = [f.status, f.errorType].filter((x) => x !== null).join(" ") || "no answer";
+      const res = errorResponse(
+        appError(
+          f.kind === "unavailable" ? "upstream_unavailable" : "upstream_failed",
+          `Cannot generate the conversation: Claude failed after ${f.attempts} attempt(s) (${cause})`,
+          { conversation_id: outcome.conversationId, attempts: f.attempts },
+        ),
+      );
+      res.headers.set("server-timing", timing);
+      if (f.retryAfterMs !== null) {
+        res.headers.set("retry-after", String(Math.max(1, Math.ceil(f.retryAfterMs / 1000))));
+      }
+      return res;
+    }
+    case "unsaved": {
+      const res = errorResponse(
+        appError(
+          "upstream_unavailable",
+          "Cannot store the raw response: Storage and the database are unavailable; it was written to the function logs",
+          { conversation_id: outcome.conversationId },
+        ),
+      );
+      res.headers.set("server-timing", timing);
+      return res;
+    }
+  }
+}
+
+export function handleGenerateConversation(deps: GenerateHandlerDeps): Handler {
+  return async (req: Request) => {
+    const timer = new PhaseTimer(() => deps.clock.monotonic());
+    try {
+      requireMethod(req, "POST");
+      const caller = resolveCaller(req, deps.serviceKeys, deps.clock.now().getTime());
+      const acting = resolveActingUser(req, caller);
+      const idempotencyKey = readIdempotencyKey(req);
+      const request = await readJsonBody(req, GenerateRequestSchema, MAX_BODY_BYTES);
+      const outcome = await generateConversation(deps, {
+        request,
+        userId: acting.userId,
+        userMustExist: acting.mustExist,
+        idempotencyKey,
+        requestHash: await requestHash(request),
+        parseWaitMs: parseWaitBudget(req.headers.get("prefer"), deps.config.parseWaitMs),
+      }, timer);
+      return toResponse(outcome, timer.header());
+    } catch (err) {
+      const res = errorResponse(err, { function: "generate-conversation" });
+      res.headers.set("server-timing", timer.header());
+      return res;
+    }
+  };
+}
