@@ -113,6 +113,14 @@ export interface StructureScan {
   readonly strayBackslashes: readonly number[];
 }
 
+/** Whether anything but whitespace and separating commas follows `from`: the start of a dropped member. */
+function startsMore(text: string, from: number): boolean {
+  for (let i = nextSignificant(text, from); i < text.length; i = nextSignificant(text, i + 1)) {
+    if (text.charCodeAt(i) !== COMMA) return true;
+  }
+  return false;
+}
+
 const KNOWN_ROOT_KEYS = new Set(["conversation_metadata", "turns"]);
 
 /** Scan from `start`, the index of the root `{` or `[`. Linear in the length of the text. */
@@ -178,10 +186,14 @@ export function scanStructure(text: string, start: number): StructureScan {
         } else if (stack.length === 1) {
           inTurns = false;
           lastMemberEnd = i + 1;
+          rootKey = null;
         }
         break;
       case COMMA:
-        if (stack.length === 1) lastMemberEnd = i;
+        if (stack.length === 1) {
+          lastMemberEnd = i;
+          rootKey = null;
+        }
         break;
       default:
         if (isZeroWidth(code)) {
@@ -203,13 +215,11 @@ export function scanStructure(text: string, start: number): StructureScan {
   const rootCloser = stack[0] === LBRACKET ? "]" : "}";
   if (inTurns && stack.length >= 2) {
     const at = lastTurnEnd >= 0 ? lastTurnEnd : turnsOpenAt;
-    const started = nextSignificant(text, at) < length;
-    cut = { at, closers: "]" + rootCloser, dropped: started ? `turns[${turnCount}]` : null };
+    cut = { at, closers: "]" + rootCloser, dropped: startsMore(text, at) ? `turns[${turnCount}]` : null };
   } else {
     const at = lastMemberEnd >= 0 ? lastMemberEnd : start + 1;
-    const started = nextSignificant(text, at) < length;
     const name = rootKey !== null && KNOWN_ROOT_KEYS.has(rootKey) ? rootKey : "an unknown member";
-    cut = { at, closers: rootCloser, dropped: started ? name : null };
+    cut = { at, closers: rootCloser, dropped: startsMore(text, at) ? name : null };
   }
   const brackets = stack.map((code) => String.fromCharCode(code)).join("");
   return {

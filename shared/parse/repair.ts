@@ -98,7 +98,11 @@ export function repairCandidate(candidate: string, positionOf: PositionMap = ide
   const scan = start >= 0 ? scanStructure(candidate, start) : null;
   const strays = scan?.strayBackslashes ?? [];
 
-  if (scan !== null && scan.cut !== null && scan.openAtEnd !== null) {
+  // Ending inside a string yet on a closing brace is how a complete document with ambiguous quoting reads
+  // (`"the "snowball", which"`), not how a cut one does: it goes to jsonrepair, whose reading must then agree
+  // with the text's turn count, so a document that really was cut there still cannot come out complete.
+  const misreadQuote = scan?.openAtEnd?.inString === true && /\}\s*$/.test(candidate);
+  if (scan !== null && scan.cut !== null && scan.openAtEnd !== null && !misreadQuote) {
     // repair: unfinished document. Keep complete members only, then close what is open at the cut.
     const { cut, openAtEnd } = scan;
     fixes.push({
