@@ -91,6 +91,11 @@ export interface ClaudeAdapterOptions {
   standinBehavior?: string;
   /** Extra headers on every call (tests pick stand-in behaviours this way). */
   headers?: Record<string, string>;
+  /**
+   * Send `x-standin-seed: <conversation id>` (the local stand-in only): without it the stand-in seeds from the
+   * prompt, so every request for the same scaffolding would draw the same `mixed` outcome.
+   */
+  standinSeed?: boolean;
   structuredOutputs?: boolean;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -277,7 +282,13 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
         params.output_config = { format: { type: "json_schema", schema: req.outputSchema } };
       }
       const { data: stream, response } = await client.messages
-        .create(params, { signal: controller.signal, timeout: budgetMs })
+        .create(params, {
+          signal: controller.signal,
+          timeout: budgetMs,
+          headers: opts.standinSeed && req.conversationId
+            ? { "x-standin-seed": req.conversationId }
+            : undefined,
+        })
         .withResponse();
       requestId = response.headers.get("request-id");
       let streamError: unknown = null;

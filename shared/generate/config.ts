@@ -29,6 +29,7 @@ export interface ClaudeSettings {
   maxRetries: number;
   deadlineMs: number;
   standinBehavior?: string;
+  standinSeed: boolean;
   structuredOutputs: boolean;
 }
 
@@ -56,6 +57,12 @@ function intFromEnv(env: EnvSource, name: string, fallback: number, min: number,
   return n;
 }
 
+function isLoopback(url: string | undefined): boolean {
+  if (!url) return false;
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host.endsWith(".localhost");
+}
+
 export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; generate: GenerateSettings } {
   const e = readEnv(schema, env);
   const model = e.ANTHROPIC_MODEL ?? DEFAULTS.model;
@@ -69,6 +76,8 @@ export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; gener
     maxRetries: intFromEnv(env, "CLAUDE_MAX_RETRIES", DEFAULTS.maxRetries, 0, 10),
     deadlineMs: intFromEnv(env, "GENERATE_DEADLINE_MS", DEFAULTS.deadlineMs, 1000, 3_600_000),
     standinBehavior: e.CLAUDE_STANDIN_BEHAVIOR,
+    // Only towards the local stand-in (a loopback base URL, or a behaviour asked for): the real API never sees it.
+    standinSeed: e.CLAUDE_STANDIN_BEHAVIOR !== undefined || isLoopback(e.ANTHROPIC_BASE_URL),
     structuredOutputs: e.CLAUDE_STRUCTURED_OUTPUTS !== "false",
   };
   const generate: GenerateSettings = {

@@ -178,6 +178,15 @@ Deno.test("anthropicClaudeClient streams, asks for the schema via output_config 
   assert.equal(sent.headers.get("authorization"), "Bearer sk-test");
 });
 
+Deno.test("anthropicClaudeClient sends the conversation id as the stand-in seed only when asked", async () => {
+  const withSeed = client([clean], { standinSeed: true });
+  await withSeed.c.generate(request);
+  assert.equal(withSeed.seen[0].headers.get("x-standin-seed"), "c1");
+  const without = client([clean]);
+  await without.c.generate(request);
+  assert.equal(without.seen[0].headers.get("x-standin-seed"), null);
+});
+
 Deno.test("anthropicClaudeClient retries a 529 after the retry-after the API asked for", async () => {
   const { c, sleeps } = client([
     apiError(529, "overloaded_error", "Overloaded", { "retry-after": "2" }),
