@@ -326,5 +326,23 @@ this needs more than financial planning, and gives concrete resources (for examp
 aid office, a nonprofit credit counselor). The client ends {{ending_emotion}}, not "fixed".
 Write {{typical_turn_count_min}} to {{typical_turn_count_max}} alternating turns, user first, each with its
 primary emotion and intensity (0 to 1).$t$
+),
+(
+  '40000000-0000-4000-8000-000000000005', 'Template C - Overwhelm to Empowerment',
+  'Foundational arc: a client buried in accounts and bills leaves with one action they own.', 'core', 'template',
+  '20000000-0000-4000-8000-000000000004', 'overwhelm_to_empowerment', 'calm, structured, encouraging', 5,
+  'Everything on the table, triage (urgent, later, noise), one owned action, a small win named.',
+  '{"required": ["persona_name", "topic_name", "starting_emotion", "ending_emotion"]}',
+  array['triage before detail', 'one action the client owns', 'celebrate a small win'],
+  array['overwhelmed_avoider', 'late_starter', 'young_accumulator'],
+  array['emergency_fund_sizing', 'debt_avalanche_vs_snowball', 'employer_401k_match'],
+  array['the client sets the pace'],
+  $t${{persona_name}} ({{persona_archetype}}) comes to Elena Morales, CFP, feeling {{starting_emotion}}: too
+many accounts, bills and decisions around {{topic_name}}. Their situation: {{persona_financial_situation}}
+
+Elena's strategy: {{arc_strategy}} Her principles: {{arc_key_principles}}. She avoids: {{arc_avoid_tactics}}.
+By the end the client feels {{ending_emotion}} and has chosen one concrete action for this week.
+Write {{typical_turn_count_min}} to {{typical_turn_count_max}} alternating turns, user first, in the client's
+voice ({{persona_language_patterns}}); record each turn's primary emotion and intensity (0 to 1).$t$
 )
 on conflict do nothing;

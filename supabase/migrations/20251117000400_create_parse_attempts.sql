@@ -59,8 +59,9 @@ declare
 begin
   select c.user_id into _owner from public.conversations c where c.conversation_id = new.conversation_id;
   if _owner is null then
-    -- No such conversation: the foreign key reports it with its own error.
-    return new;
+    -- Said here because NOT NULL (user_id) would otherwise fire before the foreign key and hide the cause.
+    raise exception 'Cannot write % for conversation %: no such conversation', tg_table_name, new.conversation_id
+      using errcode = '23503';
   end if;
   if new.user_id is null then
     new.user_id := _owner;
