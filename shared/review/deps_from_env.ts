@@ -1,0 +1,32 @@
+/**
+ * The review-queue function's dependencies from the hosted environment, validated once at boot.
+ *
+ * The parse flow is built by the parse function's own `parseHandlerDepsFromEnv`, so a re-parse from review uses
+ * exactly the parse function's settings (lease, backoff, limits: PARSE_* variables, docs/PARSE_FLOW.md) and its
+ * parser. Review's own settings:
+ *   REVIEW_SIGNED_URL_SECONDS    lifetime of the raw-object link in GET …/{id} (default 300, 10..3600)
+ *   REVIEW_RETRY_ALL_BUDGET_MS   wall clock one retry-all call spends before answering with a cursor
+ *                                (default 60000; the hosted wall-clock limit is 150 s)
+ */
+import { createSql } from "../adapters/db.ts";
+import { postgresReviewRepo } from "../adapters/review_repo.ts";
+import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
+import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
+import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";
+
+export function reviewDepsFromEnv(env: EnvSource): ReviewDeps {
+  const platform = platformEnv(env);
+  const parse = parseHandlerDepsFromEnv(env);
+  const signedUrlSeconds = numberFromEnv(env, "REVIEW_SIGNED_URL_SECONDS", DEFAULT_SIGNED_URL_SECONDS);
+  if (signedUrlSeconds < 10 || signedUrlSeconds > 3600) {
+    throw new Error("Cannot start: REVIEW_SIGNED_URL_SECONDS must be between 10 and 3600");
+  }
+  return {
+    repo: postgresReviewRepo(createSql(platform.dbUrl, { max: 2 })),
+    store: parse.flow.store,
+    flow: parse.flow,
+    serviceKeys: platform.serviceKeys,
+    signedUrlSeconds,
+    retryAllBudgetMs: numberFromEnv(env, "REVIEW_RETRY_ALL_BUDGET_MS", DEFAULT_RETRY_ALL_BUDGET_MS),
+  };
+}

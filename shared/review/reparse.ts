@@ -1,0 +1,48 @@
+/**
+ * Re-parse one conversation from the review queue with the current parser: the review side only makes the row
+ * claimable again (`parse_failed` → `raw_stored`, guarded in SQL), then hands it to the parse flow's own
+ * `parseConversation` — the same claim, download, sha256 check, parse, final file and finish as a trigger-woken
+ * parse, with `triggered_by` = `review` or `retry_all` in the attempts log. There is no second parse flow.
+ *
+ * Between the requeue and the claim the sweeper may take the row first; then the claim here is a no-op
+ * (`skipped`, `not_claimable`) and the sweeper's parse writes the outcome — nothing is parsed twice.
+ *
+ * called by: shared/review/handler.ts (POST …/retry), shared/review/retry_all.ts;
+ * next: shared/parse_flow/parse_conversation.ts.
+ */
+import {
+  parseConversation,
+  type ParseFlowDeps,
+  type ParseItemResult,
+} from "../parse_flow/parse_conversation.ts";
+import type { ParseTrigger } from "../parse_flow/parse_queue.ts";
+import { isTransientDbError } from "../adapters/db.ts";
+import type { Refusal, RepoScope, ReviewRepo } from "./repo.ts";
+
+export type ReparseResult =
+  | ParseItemResult
+  /** The row was not requeued: not the caller's, not in review, or its raw response is gone. */
+  | { conversation_id: string; result: "refused"; reason: Refusal };
+
+export interface ReparseDeps {
+  readonly repo: ReviewRepo;
+  readonly flow: ParseFlowDeps;
+}
+
+export async function reparse(
+  deps: ReparseDeps,
+  scope: RepoScope,
+  conversationId: string,
+  triggeredBy: Extract<ParseTrigger, "review" | "retry_all">,
+): Promise<ReparseResult> {
+  let refusal: Refusal | null;
+  try {
+    refusal = await deps.repo.requeue(scope, conversationId, deps.flow.now());
+  } catch (err) {
+    // Same contract as parseConversation: a database outage is a result (nothing changed), not a crash.
+    if (!isTransientDbError(err)) throw err;
+    return { conversation_id: conversationId, result: "error", error_code: "database_unavailable" };
+  }
+  if (refusal !== null) return { conversation_id: conversationId, result: "refused", reason: refusal };
+  return await parseConversation(deps.flow, conversationId, triggeredBy);
+}
