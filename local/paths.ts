@@ -9,6 +9,8 @@ export const REPO_ROOT: string = fileURLToPath(new URL("..", import.meta.url)).r
 /** Ports default to `supabase start`'s; override them to run a second stack beside the first. */
 export const DB_PORT = Number(Deno.env.get("LOCAL_DB_PORT") ?? 54322);
 export const API_PORT = Number(Deno.env.get("LOCAL_API_PORT") ?? 54321);
+/** The Claude stand-in (local/claude_standin/), served by the gateway process on its own port. */
+export const CLAUDE_PORT = Number(Deno.env.get("LOCAL_CLAUDE_PORT") ?? 54330);
 export const DB_NAME = "postgres";
 export const PG_BIN = Deno.env.get("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
 

@@ -1,0 +1,425 @@
+/**
+ * The Claude stand-in: `POST /v1/messages` (plain JSON and SSE streaming) as @anthropic-ai/sdk expects it,
+ * answering with a conversation built from the prompt's scaffolding through a selectable behaviour.
+ *
+ * Behaviour for a request, first match wins:
+ *   1. a marker in the prompt text: `[standin:fenced]` (also `[standin:slow:1500+truncated]`);
+ *   2. the request header `x-standin-behavior` (the generate function forwards env CLAUDE_STANDIN_BEHAVIOR);
+ *   3. the default set with `POST /__admin/behavior {"behavior": "mixed"}` (reset with `POST /__admin/reset`);
+ *   4. the gateway's env `CLAUDE_STANDIN_BEHAVIOR` at start; else `clean`.
+ * Seed: header `x-standin-seed`, else a hash of the prompt. Latency: `slow:N` or header `x-standin-latency-ms`.
+ * Admin: GET /__admin/behavior, GET /__admin/requests (the last 200 requests, newest last), GET /__admin/health.
+ *
+ * Served by the gateway process (local/gateway/main.ts) on LOCAL_CLAUDE_PORT (default 54330).
+ */
+import { z } from "zod";
+import { type BehaviorSpec, hashSeed, type Outcome, parseBehavior, resolveOutcome } from "./behavior.ts";
+import { buildConversation, scaffoldingFromPrompt } from "./conversation.ts";
+import { estimateTokens, type MessageReply, renderReply, type Reply } from "./render.ts";
+
+const textBlock = z.object({ type: z.literal("text"), text: z.string() }).loose();
+const anyBlock = z.object({ type: z.string() }).loose();
+const contentSchema = z.union([z.string(), z.array(anyBlock)]);
+
+export const messagesRequestSchema = z.object({
+  model: z.string().min(1),
+  max_tokens: z.number().int().positive(),
+  messages: z.array(z.object({ role: z.enum(["user", "assistant"]), content: contentSchema })).min(1),
+  system: z.union([z.string(), z.array(anyBlock)]).optional(),
+  stream: z.boolean().optional(),
+  output_config: z.object({
+    format: z.object({ type: z.string(), schema: z.record(z.string(), z.unknown()) }).loose().nullable()
+      .optional(),
+  }).loose().optional(),
+  tools: z.array(z.object({ name: z.string() }).loose()).optional(),
+  tool_choice: z.object({ type: z.string(), name: z.string().optional() }).loose().optional(),
+}).loose();
+
+export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
+
+export interface RequestRecord {
+  id: string;
+  at: string;
+  model: string;
+  stream: boolean;
+  behavior: string;
+  outcome: Outcome;
+  seed: number;
+  call_index: number;
+  max_tokens: number;
+  has_output_format: boolean;
+  tools: string[];
+  headers: Record<string, string>;
+}
+
+export interface StandinOptions {
+  /** Default behaviour when neither the prompt, the header nor the admin endpoint chose one. */
+  defaultBehavior?: string;
+  log?: (line: string) => void;
+}
+
+export interface Standin {
+  handler: (req: Request) => Promise<Response>;
+}
+
+function contentText(content: z.infer<typeof contentSchema>): string {
+  if (typeof content === "string") return content;
+  return content.map((b) => {
+    const t = textBlock.safeParse(b);
+    return t.success ? t.data.text : "";
+  }).join("\n");
+}
+
+/** Everything the model would read: system prompt and every message, in order. */
+export function promptText(req: MessagesRequest): string {
+  const system = req.system === undefined ? "" : contentText(req.system);
+  return [system, ...req.messages.map((m) => contentText(m.content))].filter((s) => s !== "").join("\n\n");
+}
+
+const MARKER = /\[standin:([a-z0-9_:+\s-]+)\]/i;
+
+function apiError(
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(
+    JSON.stringify({ type: "error", error: { type, message }, request_id: requestId() }),
+    { status, headers: { "content-type": "application/json", ...headers } },
+  );
+}
+
+function requestId(): string {
+  return `req_local_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
+}
+
+function messageId(seed: number, callIndex: number): string {
+  return `msg_local_${seed.toString(36)}_${callIndex}_${crypto.randomUUID().slice(0, 8)}`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+function usage(inputTokens: number, outputTokens: number) {
+  return {
+    input_tokens: inputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    output_tokens: outputTokens,
+    service_tier: "standard",
+  };
+}
+
+function messageBody(reply: MessageReply, model: string, id: string, inputTokens: number) {
+  return {
+    id,
+    type: "message",
+    role: "assistant",
+    model,
+    content: reply.content,
+    stop_reason: reply.stopReason,
+    stop_sequence: null,
+    stop_details: reply.stopDetails,
+    container: null,
+    usage: usage(inputTokens, reply.outputTokens),
+  };
+}
+
+/** Splits text into SSE-sized pieces (the real API sends a few tokens per delta). */
+function chunks(text: string, size = 48): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** The SSE events, in the order the real API sends them (see local-toolchain.md §4). */
+export function streamEvents(reply: MessageReply, model: string, id: string, inputTokens: number): string[] {
+  const events: string[] = [];
+  events.push(sse("message_start", {
+    type: "message_start",
+    message: {
+      ...messageBody(reply, model, id, inputTokens),
+      content: [],
+      stop_reason: null,
+      stop_details: null,
+      usage: usage(inputTokens, 1),
+    },
+  }));
+  reply.content.forEach((block, index) => {
+    const blockDeltas: string[] = [];
+    if (block.type === "text") {
+      events.push(sse("content_block_start", {
+        type: "content_block_start",
+        index,
+        content_block: { type: "text", text: "", citations: null },
+      }));
+      if (index === 0) events.push(sse("ping", { type: "ping" }));
+      for (const piece of chunks(block.text)) {
+        blockDeltas.push(sse("content_block_delta", {
+          type: "content_block_delta",
+          index,
+          delta: { type: "text_delta", text: piece },
+        }));
+      }
+    } else {
+      events.push(sse("content_block_start", {
+        type: "content_block_start",
+        index,
+        content_block: { ...block, input: {} },
+      }));
+      if (index === 0) events.push(sse("ping", { type: "ping" }));
+      for (const piece of chunks(JSON.stringify(block.input))) {
+        blockDeltas.push(sse("content_block_delta", {
+          type: "content_block_delta",
+          index,
+          delta: { type: "input_json_delta", partial_json: piece },
+        }));
+      }
+    }
+    events.push(...blockDeltas);
+    events.push(sse("content_block_stop", { type: "content_block_stop", index }));
+  });
+  if (reply.content.length === 0) events.push(sse("ping", { type: "ping" }));
+  events.push(sse("message_delta", {
+    type: "message_delta",
+    delta: {
+      stop_reason: reply.stopReason,
+      stop_sequence: null,
+      stop_details: reply.stopDetails,
+      container: null,
+    },
+    usage: {
+      input_tokens: inputTokens,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: reply.outputTokens,
+      output_tokens_details: null,
+      server_tool_use: null,
+    },
+  }));
+  events.push(sse("message_stop", { type: "message_stop" }));
+  return events;
+}
+
+function streamResponse(events: string[], reply: MessageReply, signal: AbortSignal): Response {
+  const encoder = new TextEncoder();
+  // stream_cut: stop about halfway through the deltas and drop the connection (no message_stop).
+  const stopAt = reply.cut || reply.midStreamError
+    ? Math.max(3, Math.floor(events.length / 2))
+    : events.length;
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      for (let i = 0; i < stopAt; i++) {
+        if (signal.aborted) return;
+        controller.enqueue(encoder.encode(events[i]));
+        // Yield between events so a client sees a real stream, not one buffered write.
+        if (i % 8 === 7) await new Promise((r) => setTimeout(r, 1));
+      }
+      if (reply.midStreamError) {
+        controller.enqueue(encoder.encode(sse("error", {
+          type: "error",
+          error: { type: "overloaded_error", message: "Overloaded" },
+          request_id: requestId(),
+        })));
+        controller.close();
+        return;
+      }
+      if (reply.cut) {
+        controller.error(new Error("stand-in: stream cut midway"));
+        return;
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "request-id": requestId(),
+    },
+  });
+}
+
+export function createStandin(opts: StandinOptions = {}): Standin {
+  const envDefault = opts.defaultBehavior?.trim() || "clean";
+  let adminDefault: string | null = null;
+  const callCounts = new Map<string, number>();
+  const recent: RequestRecord[] = [];
+  const log = opts.log ?? (() => {});
+
+  function nextCallIndex(key: string): number {
+    const n = callCounts.get(key) ?? 0;
+    if (callCounts.size > 50_000) callCounts.clear();
+    callCounts.set(key, n + 1);
+    return n;
+  }
+
+  async function admin(req: Request, path: string): Promise<Response> {
+    if (path === "/__admin/health") return Response.json({ message: "ok" });
+    if (path === "/__admin/requests" && req.method === "GET") return Response.json(recent);
+    if (path === "/__admin/reset" && req.method === "POST") {
+      adminDefault = null;
+      callCounts.clear();
+      recent.length = 0;
+      return Response.json({ behavior: envDefault });
+    }
+    if (path === "/__admin/behavior") {
+      if (req.method === "GET") return Response.json({ behavior: adminDefault ?? envDefault });
+      if (req.method === "POST") {
+        const parsed = z.object({ behavior: z.string().nullable() }).safeParse(
+          await req.json().catch(() => null),
+        );
+        if (!parsed.success) return Response.json({ error: 'send {"behavior": "<name>"}' }, { status: 400 });
+        if (parsed.data.behavior !== null) {
+          try {
+            parseBehavior(parsed.data.behavior);
+          } catch (err) {
+            return Response.json({ error: (err as Error).message }, { status: 400 });
+          }
+        }
+        adminDefault = parsed.data.behavior;
+        return Response.json({ behavior: adminDefault ?? envDefault });
+      }
+    }
+    return Response.json({ error: "not found" }, { status: 404 });
+  }
+
+  async function messages(req: Request): Promise<Response> {
+    if (!req.headers.get("x-api-key") && !/^Bearer\s+\S/i.test(req.headers.get("authorization") ?? "")) {
+      return apiError(401, "authentication_error", "x-api-key header is required");
+    }
+    if (!req.headers.get("anthropic-version")) {
+      return apiError(400, "invalid_request_error", "anthropic-version: header is required");
+    }
+    let raw: unknown;
+    try {
+      raw = await req.json();
+    } catch {
+      return apiError(400, "invalid_request_error", "The request body is not valid JSON.");
+    }
+    const parsed = messagesRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return apiError(400, "invalid_request_error", `${issue.path.join(".")}: ${issue.message}`);
+    }
+    const body = parsed.data;
+    const prompt = promptText(body);
+    const marker = MARKER.exec(prompt)?.[1]?.trim();
+    const behaviorText = marker ?? req.headers.get("x-standin-behavior") ?? adminDefault ?? envDefault;
+    let spec: BehaviorSpec;
+    try {
+      spec = parseBehavior(behaviorText);
+    } catch (err) {
+      return apiError(400, "invalid_request_error", (err as Error).message);
+    }
+    const latencyHeader = Number(req.headers.get("x-standin-latency-ms") ?? "");
+    if (Number.isFinite(latencyHeader) && latencyHeader > 0) spec = { ...spec, latencyMs: latencyHeader };
+
+    const seedText = req.headers.get("x-standin-seed") ?? prompt;
+    const seed = hashSeed(seedText);
+    const callIndex = nextCallIndex(`${seed}:${behaviorText}`);
+    const isStream = body.stream === true;
+    const hasOutputFormat = !!body.output_config?.format;
+    let outcome = resolveOutcome(spec, { seed, callIndex, isStream, hasOutputFormat });
+    const forcedTool = body.tool_choice?.type === "tool" || body.tool_choice?.type === "any";
+    const toolName = body.tool_choice?.name ?? body.tools?.[0]?.name ?? null;
+    if (outcome === "clean" && forcedTool && toolName !== null) outcome = "tool_use";
+
+    const id = messageId(seed, callIndex);
+    recent.push({
+      id,
+      at: new Date().toISOString(),
+      model: body.model,
+      stream: isStream,
+      behavior: behaviorText,
+      outcome,
+      seed,
+      call_index: callIndex,
+      max_tokens: body.max_tokens,
+      has_output_format: hasOutputFormat,
+      tools: (body.tools ?? []).map((t) => t.name),
+      headers: Object.fromEntries(
+        [...req.headers].filter(([k]) =>
+          k.startsWith("x-standin-") || k === "anthropic-version" || k === "anthropic-beta"
+        ),
+      ),
+    });
+    if (recent.length > 200) recent.shift();
+    log(
+      JSON.stringify({
+        event: "standin_request",
+        id,
+        model: body.model,
+        stream: isStream,
+        behavior: behaviorText,
+        outcome,
+      }),
+    );
+
+    await sleep(spec.latencyMs, req.signal);
+    const conv = buildConversation(scaffoldingFromPrompt(prompt), seed);
+    const reply: Reply = renderReply(outcome, conv, {
+      maxTokens: body.max_tokens,
+      hasOutputFormat,
+      toolName,
+      retryAfterSec: spec.retryAfterSec,
+    }, seed);
+    if (reply.kind === "error") return apiError(reply.status, reply.errorType, reply.message, reply.headers);
+    const inputTokens = estimateTokens(prompt) + 8;
+    if (isStream) return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal);
+    const json = JSON.stringify(messageBody(reply, body.model, id, inputTokens));
+    if (reply.cut || reply.midStreamError) {
+      // A dropped connection mid-body: the client sees a network error, never a complete JSON document.
+      const half = new TextEncoder().encode(json.slice(0, Math.floor(json.length / 2)));
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(half);
+          c.error(new Error("stand-in: body cut midway"));
+        },
+      });
+      return new Response(stream, { status: 200, headers: { "content-type": "application/json" } });
+    }
+    return new Response(json, {
+      status: 200,
+      headers: { "content-type": "application/json", "request-id": requestId() },
+    });
+  }
+
+  return {
+    async handler(req: Request): Promise<Response> {
+      const path = new URL(req.url).pathname;
+      try {
+        if (path.startsWith("/__admin/")) return await admin(req, path);
+        if (path === "/v1/messages" && req.method === "POST") return await messages(req);
+        if (path === "/v1/messages") {
+          return apiError(405, "invalid_request_error", `Method ${req.method} not allowed`);
+        }
+        return apiError(
+          404,
+          "not_found_error",
+          `Not found: ${path} (the local stand-in serves POST /v1/messages)`,
+        );
+      } catch (err) {
+        log(
+          JSON.stringify({ event: "standin_error", error: err instanceof Error ? err.stack : String(err) }),
+        );
+        return apiError(500, "api_error", "Internal server error");
+      }
+    },
+  };
+}

@@ -1,0 +1,307 @@
+/**
+ * The local stack: `deno task stack:start [--quiet] | stack:stop | stack:status`.
+ *
+ * start: PostgreSQL (local/db.ts `start()`: cluster, bootstrap, migrations, seed), then one detached gateway
+ * process (local/gateway/main.ts) that survives this command, logs to `<stateDir>/gateway.log` and keeps its
+ * pid and settings in `<stateDir>/gateway.json`; waits until it answers its health check, writes
+ * `<stateDir>/stack.env.json` and prints the URLs and keys like `supabase start` (nothing with --quiet).
+ * Idempotent: a healthy gateway with the same code and settings is kept (its function workers are recycled so
+ * function changes are picked up); otherwise it is replaced.
+ * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
+ */
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { z } from "zod";
+import { start as startDb } from "./db.ts";
+import { gatewayConfig } from "./gateway/config.ts";
+import {
+  anonKey,
+  LOCAL_JWT_SECRET,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SECRET_KEY,
+  serviceRoleKey,
+} from "./keys.ts";
+import { API_PORT, CLAUDE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths.ts";
+import { run } from "./proc.ts";
+
+const GATEWAY_MAIN = join(REPO_ROOT, "local", "gateway", "main.ts");
+const HEALTH_TIMEOUT_MS = 20_000;
+
+const gatewayStateSchema = z.object({
+  pid: z.number().int().positive(),
+  started_at: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+});
+type GatewayState = z.infer<typeof gatewayStateSchema>;
+
+export const stackEnvSchema = z.object({
+  SUPABASE_URL: z.string(),
+  SUPABASE_ANON_KEY: z.string(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string(),
+  SUPABASE_PUBLISHABLE_KEY: z.string(),
+  SUPABASE_SECRET_KEY: z.string(),
+  SUPABASE_DB_URL: z.string(),
+  SUPABASE_JWT_SECRET: z.string(),
+  ANTHROPIC_BASE_URL: z.string(),
+});
+export type StackEnv = z.infer<typeof stackEnvSchema>;
+
+function statePath(name: string): string {
+  return join(stateDir(), name);
+}
+
+/** A hash of the gateway's own code: a start after it changed replaces the running gateway. */
+function codeHash(): string {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (p.endsWith(".ts")) files.push(p);
+    }
+  };
+  walk(join(REPO_ROOT, "local", "gateway"));
+  walk(join(REPO_ROOT, "local", "claude_standin"));
+  files.push(join(REPO_ROOT, "local", "keys.ts"), join(REPO_ROOT, "local", "paths.ts"));
+  let h = 0x811c9dc5;
+  for (const f of files.sort()) {
+    const text = relative(REPO_ROOT, f) + "\0" + readFileSync(f, "utf8");
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+  }
+  return (h >>> 0).toString(16);
+}
+
+function desiredSettings(): Record<string, unknown> {
+  const c = gatewayConfig();
+  return {
+    code_hash: codeHash(),
+    api_port: c.apiPort,
+    claude_port: c.claudePort,
+    db_url: c.dbUrl,
+    extra_functions_dir: c.extraFunctionsDir,
+    wall_clock_ms: c.functionWallClockMs,
+    real_anthropic_key: c.realAnthropicKey !== null,
+    standin_behavior: c.standinBehavior,
+  };
+}
+
+function readGatewayState(): GatewayState | null {
+  try {
+    return gatewayStateSchema.parse(JSON.parse(readFileSync(statePath("gateway.json"), "utf8")));
+  } catch {
+    return null;
+  }
+}
+
+/** True when the pid is alive and is our gateway (not a reused pid). */
+function isOurGateway(pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes("local/gateway/main.ts");
+  } catch {
+    return false;
+  }
+}
+
+async function health(): Promise<Record<string, unknown> | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${API_PORT}/_internal/health`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    const body = await res.json();
+    return body && typeof body === "object" ? body as Record<string, unknown> : null;
+  } catch {
+    return null;
+  }
+}
+
+function portFree(port: number): boolean {
+  try {
+    const l = Deno.listen({ hostname: "127.0.0.1", port });
+    l.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopGateway(): Promise<boolean> {
+  const state = readGatewayState();
+  if (!state || !isOurGateway(state.pid)) return false;
+  try {
+    Deno.kill(state.pid, "SIGTERM");
+  } catch {
+    return false;
+  }
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && isOurGateway(state.pid)) await new Promise((r) => setTimeout(r, 50));
+  if (isOurGateway(state.pid)) {
+    try {
+      Deno.kill(state.pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  return true;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function spawnGateway(settings: Record<string, unknown>): Promise<number> {
+  for (const port of [API_PORT, CLAUDE_PORT]) {
+    if (!portFree(port)) {
+      throw new Error(
+        `Cannot start the gateway: port ${port} is taken by another process. Stop it, or set LOCAL_API_PORT / ` +
+          `LOCAL_CLAUDE_PORT to run this stack on other ports`,
+      );
+    }
+  }
+  Deno.mkdirSync(stateDir(), { recursive: true });
+  const logFile = statePath("gateway.log");
+  // Rotate a large log so it never grows without bound across restarts.
+  if (existsSync(logFile) && statSync(logFile).size > 20 * 1024 * 1024) {
+    Deno.renameSync(logFile, logFile + ".1");
+  }
+  openSync(logFile, "a");
+  // sh redirects the gateway's output into the log and execs it, so the recorded pid is the gateway's.
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", 'exec "$0" run -A "$1" >>"$2" 2>&1', Deno.execPath(), GATEWAY_MAIN, logFile],
+    cwd: REPO_ROOT,
+    env: { LOCAL_GATEWAY_CODE_HASH: String(settings.code_hash) },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  const state: GatewayState = { pid: child.pid, started_at: new Date().toISOString(), settings };
+  Deno.writeTextFileSync(statePath("gateway.json"), JSON.stringify(state, null, 2) + "\n");
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const h = await health();
+    if (h && h.pid === child.pid) return child.pid;
+    if (!isOurGateway(child.pid)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(
+    `Cannot start the gateway: it did not become healthy. Last lines of ${logFile}:\n${tail(logFile, 25)}`,
+  );
+}
+
+export async function stackEnv(): Promise<StackEnv> {
+  return {
+    SUPABASE_URL: `http://127.0.0.1:${API_PORT}`,
+    SUPABASE_ANON_KEY: await anonKey(),
+    SUPABASE_SERVICE_ROLE_KEY: await serviceRoleKey(),
+    SUPABASE_PUBLISHABLE_KEY: LOCAL_PUBLISHABLE_KEY,
+    SUPABASE_SECRET_KEY: LOCAL_SECRET_KEY,
+    SUPABASE_DB_URL: databaseUrl(),
+    SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${CLAUDE_PORT}`,
+  };
+}
+
+async function start(quiet: boolean): Promise<void> {
+  const t0 = performance.now();
+  await startDb();
+  const settings = desiredSettings();
+  const state = readGatewayState();
+  const h = await health();
+  const same = state !== null && h !== null && h.pid === state.pid && isOurGateway(state.pid) &&
+    JSON.stringify(state.settings) === JSON.stringify(settings);
+  let action = "kept";
+  if (same) {
+    // Pick up function code changes even if a file watch event was missed.
+    await fetch(`http://127.0.0.1:${API_PORT}/_internal/reload`, { method: "POST" }).then((r) =>
+      r.body?.cancel()
+    )
+      .catch(() => {});
+  } else {
+    action = (await stopGateway()) ? "restarted" : "started";
+    await spawnGateway(settings);
+  }
+  const env = await stackEnv();
+  Deno.writeTextFileSync(statePath("stack.env.json"), JSON.stringify(env, null, 2) + "\n");
+  if (quiet) return;
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`Local stack ${action} in ${secs}s (state: ${stateDir()}).\n`);
+  console.log(`         API URL: ${env.SUPABASE_URL}`);
+  console.log(`   Functions URL: ${env.SUPABASE_URL}/functions/v1`);
+  console.log(`     Storage URL: ${env.SUPABASE_URL}/storage/v1`);
+  console.log(`          DB URL: ${env.SUPABASE_DB_URL}`);
+  console.log(`      JWT secret: ${env.SUPABASE_JWT_SECRET}`);
+  console.log(`        anon key: ${env.SUPABASE_ANON_KEY}`);
+  console.log(`service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}`);
+  console.log(` Publishable key: ${env.SUPABASE_PUBLISHABLE_KEY}`);
+  console.log(`      Secret key: ${env.SUPABASE_SECRET_KEY}`);
+  console.log(
+    `Claude stand-in URL: ${env.ANTHROPIC_BASE_URL}${
+      settings.real_anthropic_key ? " (functions use the real API: ANTHROPIC_API_KEY is set)" : ""
+    }`,
+  );
+  if (settings.extra_functions_dir) console.log(`  Test functions: ${settings.extra_functions_dir}`);
+  console.log(`     Gateway log: ${statePath("gateway.log")}`);
+}
+
+async function status(): Promise<number> {
+  const db = await run(Deno.execPath(), ["run", "-A", join(REPO_ROOT, "local", "db.ts"), "status"], {
+    quiet: true,
+  });
+  console.log(db.stdout.trimEnd());
+  const state = readGatewayState();
+  const h = await health();
+  const up = state !== null && h !== null && h.pid === state.pid;
+  if (up) {
+    const fns = Array.isArray(h.functions) ? h.functions.length : 0;
+    console.log(`gateway   pid ${state.pid}, up since ${state.started_at} (${fns} functions)`);
+    console.log(`API URL   http://127.0.0.1:${API_PORT}   Claude stand-in http://127.0.0.1:${CLAUDE_PORT}`);
+  } else {
+    console.log(
+      `gateway   stopped${state && isOurGateway(state.pid) ? ` (pid ${state.pid} alive but unhealthy)` : ""}`,
+    );
+  }
+  return db.code === 0 && up ? 0 : 1;
+}
+
+async function stop(): Promise<void> {
+  const stopped = await stopGateway();
+  const db = await run(Deno.execPath(), ["run", "-A", join(REPO_ROOT, "local", "db.ts"), "stop"], {
+    quiet: true,
+  });
+  if (db.code !== 0) throw new Error(`Cannot stop PostgreSQL: ${db.stderr.trim()}`);
+  console.log(`Local stack stopped${stopped ? "" : " (the gateway was not running)"}.`);
+}
+
+if (import.meta.main) {
+  const [cmd, ...rest] = Deno.args;
+  try {
+    switch (cmd) {
+      case "start":
+        await start(rest.includes("--quiet"));
+        break;
+      case "stop":
+        await stop();
+        break;
+      case "status":
+        Deno.exit(await status());
+        break;
+      default:
+        console.error("usage: deno run -A local/stack.ts start [--quiet] | stop | status");
+        Deno.exit(2);
+    }
+  } catch (err) {
+    console.error(`[stack] ${err instanceof Error ? err.message : String(err)}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Helpers for tests that run against the local stack (or any Supabase stack with the same keys):
+ *
+ *   stackEnv()                 the stack's URLs and keys (<stateDir>/stack.env.json, zod-validated)
+ *   anonKey() / serviceKey()   the legacy JWT keys
+ *   mintUserToken(userId, o)   an HS256 access token for a user (expiresIn / secret / role overridable)
+ *   createTestUser()           a fresh auth.users row (random uuid) and its token
+ *   sql()                      one shared postgres.js client on SUPABASE_DB_URL (prepare: false)
+ *   serviceClient()            supabase-js as the service role, against the gateway
+ *   userClient(token)          supabase-js acting as a user (Authorization: Bearer <token>)
+ *   functionsUrl(name)         <SUPABASE_URL>/functions/v1/<name>
+ *   standinAdmin(path, init)   fetch on the Claude stand-in's /__admin/ endpoints
+ *   stackTest(name, fn)        Deno.test with the resource/op sanitizers off (the shared pool outlives a test)
+ *
+ * The stack must be running: `deno task stack:start` (the test runner starts it). Test-only functions
+ * (tests/fixtures/functions) are served only when it was started with LOCAL_EXTRA_FUNCTIONS_DIR set; use
+ * `requireTestFunctions()` in tests that call them.
+ */
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import postgres from "postgres";
+import { join } from "node:path";
+import { z } from "zod";
+import { userToken } from "../../local/keys.ts";
+import { stateDir } from "../../local/paths.ts";
+
+export const stackEnvSchema = z.object({
+  SUPABASE_URL: z.url(),
+  SUPABASE_ANON_KEY: z.string().min(1),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+  SUPABASE_DB_URL: z.string().min(1),
+  SUPABASE_JWT_SECRET: z.string().min(32),
+  ANTHROPIC_BASE_URL: z.url(),
+  SUPABASE_PUBLISHABLE_KEY: z.string().optional(),
+  SUPABASE_SECRET_KEY: z.string().optional(),
+});
+
+export type StackEnv = z.infer<typeof stackEnvSchema>;
+
+let cachedEnv: StackEnv | null = null;
+
+export function stackEnv(): StackEnv {
+  if (cachedEnv) return cachedEnv;
+  const file = join(stateDir(), "stack.env.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Deno.readTextFileSync(file));
+  } catch {
+    throw new Error(
+      `Cannot read the local stack's settings (${file}): start it with "deno task stack:start"`,
+    );
+  }
+  const parsed = stackEnvSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `Cannot use ${file}: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")} invalid`,
+    );
+  }
+  cachedEnv = parsed.data;
+  return cachedEnv;
+}
+
+export function anonKey(): string {
+  return stackEnv().SUPABASE_ANON_KEY;
+}
+
+export function serviceKey(): string {
+  return stackEnv().SUPABASE_SERVICE_ROLE_KEY;
+}
+
+export function functionsUrl(name: string): string {
+  return `${stackEnv().SUPABASE_URL}/functions/v1/${name}`;
+}
+
+export function mintUserToken(
+  userId: string,
+  opts: { expiresIn?: number; secret?: string; role?: string } = {},
+): Promise<string> {
+  return userToken(userId, {
+    expiresIn: opts.expiresIn,
+    secret: opts.secret ?? stackEnv().SUPABASE_JWT_SECRET,
+    role: opts.role,
+  });
+}
+
+let client: postgres.Sql | null = null;
+
+/** One pool for the whole test process (closed when the process exits). */
+export function sql(): postgres.Sql {
+  client ??= postgres(stackEnv().SUPABASE_DB_URL, {
+    prepare: false,
+    max: 4,
+    idle_timeout: 5,
+    onnotice: () => {},
+  });
+  return client;
+}
+
+export async function closeSql(): Promise<void> {
+  if (client) {
+    const c = client;
+    client = null;
+    await c.end({ timeout: 2 });
+  }
+}
+
+export async function createTestUser(): Promise<{ id: string; email: string; token: string }> {
+  const id = crypto.randomUUID();
+  const email = `${id}@test.local`;
+  await sql()`
+    insert into auth.users (id, email, aud, role, email_confirmed_at)
+    values (${id}, ${email}, 'authenticated', 'authenticated', now())`;
+  return { id, email, token: await mintUserToken(id) };
+}
+
+const clientOptions = {
+  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+} as const;
+
+export function serviceClient(): SupabaseClient {
+  return createClient(stackEnv().SUPABASE_URL, serviceKey(), clientOptions);
+}
+
+export function userClient(token: string): SupabaseClient {
+  return createClient(stackEnv().SUPABASE_URL, anonKey(), {
+    ...clientOptions,
+    global: { headers: { Authorization: `Bearer ${token}` } },
+  });
+}
+
+export async function standinAdmin(path: string, init: RequestInit = {}): Promise<unknown> {
+  const res = await fetch(`${stackEnv().ANTHROPIC_BASE_URL}/__admin/${path.replace(/^\//, "")}`, init);
+  const body = await res.json();
+  if (!res.ok) throw new Error(`stand-in admin ${path}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Fails with a clear message when the stack was started without the test-only functions. */
+export async function requireTestFunctions(): Promise<void> {
+  const res = await fetch(`${stackEnv().SUPABASE_URL}/_internal/health`);
+  const body = await res.json() as { extra_functions_dir?: string | null };
+  if (!body.extra_functions_dir) {
+    throw new Error(
+      "The stack runs without the test functions: restart it with " +
+        "LOCAL_EXTRA_FUNCTIONS_DIR=tests/fixtures/functions deno task stack:start (deno task test does this)",
+    );
+  }
+}
+
+export function stackTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeResources: false, sanitizeOps: false });
+}
+
+/** Polls `check` until it returns a value (not null/undefined) or the timeout passes. */
+export async function eventually<T>(
+  check: () => Promise<T | null | undefined>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  while (true) {
+    const v = await check();
+    if (v !== null && v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${opts.what ?? "a condition"}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
