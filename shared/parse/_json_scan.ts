@@ -105,8 +105,11 @@ export interface StructureScan {
   readonly openAtEnd: { readonly inString: boolean; readonly brackets: string } | null;
   /** When `end` is -1: the cut that keeps only complete members. */
   readonly cut: CutPoint | null;
-  /** Complete elements seen in the root object's `turns` array (up to the cut when unclosed). */
-  readonly turnCount: number;
+  /**
+   * `[start, end)` of each complete bracketed element of the root object's `turns` array, in order (up to the
+   * cut when unclosed). Lets the repair step handle one turn at a time.
+   */
+  readonly turnSpans: readonly (readonly [number, number])[];
   /** Indexes of zero-width characters outside strings that touch JSON structure (safe to remove). */
   readonly zeroWidth: readonly number[];
   /** Indexes of backslashes inside strings that start no valid escape. */
@@ -135,8 +138,8 @@ export function scanStructure(text: string, start: number): StructureScan {
   let rootKey: string | null = null; // key of the root member being read
   let inTurns = false; // inside the root object's "turns" array
   let turnsOpenAt = -1;
-  let lastTurnEnd = -1;
-  let turnCount = 0;
+  let turnStart = -1;
+  let turnSpans: [number, number][] = [];
   let lastMemberEnd = -1;
 
   for (let i = start; i < length; i++) {
@@ -169,8 +172,9 @@ export function scanStructure(text: string, start: number): StructureScan {
         if (code === LBRACKET && stack.length === 2 && stack[0] === LBRACE && rootKey === "turns") {
           inTurns = true;
           turnsOpenAt = i + 1;
-          lastTurnEnd = -1;
-          turnCount = 0;
+          turnSpans = [];
+        } else if (stack.length === 3 && inTurns) {
+          turnStart = i;
         }
         break;
       case RBRACE:
@@ -178,11 +182,11 @@ export function scanStructure(text: string, start: number): StructureScan {
         // Lenient: a mismatched closer still closes the innermost bracket; jsonrepair sorts the rest out.
         stack.pop();
         if (stack.length === 0) {
-          return { end: i + 1, openAtEnd: null, cut: null, turnCount, zeroWidth, strayBackslashes };
+          return { end: i + 1, openAtEnd: null, cut: null, turnSpans, zeroWidth, strayBackslashes };
         }
-        if (stack.length === 2 && inTurns) {
-          turnCount++;
-          lastTurnEnd = i + 1;
+        if (stack.length === 2 && inTurns && turnStart >= 0) {
+          turnSpans.push([turnStart, i + 1]);
+          turnStart = -1;
         } else if (stack.length === 1) {
           inTurns = false;
           lastMemberEnd = i + 1;
@@ -214,8 +218,12 @@ export function scanStructure(text: string, start: number): StructureScan {
   let cut: CutPoint;
   const rootCloser = stack[0] === LBRACKET ? "]" : "}";
   if (inTurns && stack.length >= 2) {
-    const at = lastTurnEnd >= 0 ? lastTurnEnd : turnsOpenAt;
-    cut = { at, closers: "]" + rootCloser, dropped: startsMore(text, at) ? `turns[${turnCount}]` : null };
+    const at = turnSpans.length > 0 ? turnSpans[turnSpans.length - 1][1] : turnsOpenAt;
+    cut = {
+      at,
+      closers: "]" + rootCloser,
+      dropped: startsMore(text, at) ? `turns[${turnSpans.length}]` : null,
+    };
   } else {
     const at = lastMemberEnd >= 0 ? lastMemberEnd : start + 1;
     const name = rootKey !== null && KNOWN_ROOT_KEYS.has(rootKey) ? rootKey : "an unknown member";
@@ -226,7 +234,7 @@ export function scanStructure(text: string, start: number): StructureScan {
     end: -1,
     openAtEnd: { inString, brackets },
     cut,
-    turnCount,
+    turnSpans,
     zeroWidth,
     strayBackslashes,
   };

@@ -87,103 +87,116 @@ function parseLeniently(text: string): { value: unknown; repaired: boolean } | n
   }
 }
 
-function turnCountOf(value: unknown): number | null {
-  return isRecord(value) && Array.isArray(value.turns) ? value.turns.length : null;
+type Spans = readonly (readonly [number, number])[];
+
+/**
+ * Parses a closed document one turn at a time: each turn object on its own, then the rest of the document with
+ * every turn replaced by its index. Why: jsonrepair rebuilds its output string on many fixes, so one pass over a
+ * 500 kB document with thousands of fixes takes seconds; pieces keep it linear. It also keeps damage in one turn
+ * from changing how the next is read. The rest must read back as exactly `[0, 1, ..., n-1]` in `turns`: any
+ * other reading means jsonrepair and the scan disagree about where turns are, and a guess could lose one.
+ */
+function parseByTurns(
+  text: string,
+  spans: Spans,
+): { value: unknown; repaired: boolean } | "unreadable" | "disagrees" {
+  if (spans.length === 0) return parseLeniently(text) ?? "unreadable";
+  const parts: string[] = [];
+  let from = 0;
+  spans.forEach(([start, end], index) => {
+    parts.push(text.slice(from, start), String(index));
+    from = end;
+  });
+  parts.push(text.slice(from));
+  const rest = parseLeniently(parts.join(""));
+  if (rest === null) return "unreadable";
+  const placeholders = isRecord(rest.value) ? rest.value.turns : undefined;
+  if (
+    !Array.isArray(placeholders) || placeholders.length !== spans.length ||
+    !placeholders.every((placeholder, index) => placeholder === index)
+  ) {
+    return "disagrees";
+  }
+  let repaired = rest.repaired;
+  const turns: unknown[] = [];
+  for (const [start, end] of spans) {
+    const turn = parseLeniently(text.slice(start, end));
+    if (turn === null) return "unreadable";
+    repaired ||= turn.repaired;
+    turns.push(turn.value);
+  }
+  return { value: { ...(rest.value as Record<string, unknown>), turns }, repaired };
 }
 
 /** Repairs `candidate` (normally the extracted document). Never throws. */
 export function repairCandidate(candidate: string, positionOf: PositionMap = identity): RepairResult {
   const fixes: Fix[] = [];
   const start = candidate.search(/[{[]/);
-  const scan = start >= 0 ? scanStructure(candidate, start) : null;
-  const strays = scan?.strayBackslashes ?? [];
-
-  // Ending inside a string yet on a closing brace is how a complete document with ambiguous quoting reads
-  // (`"the "snowball", which"`), not how a cut one does: it goes to jsonrepair, whose reading must then agree
-  // with the text's turn count, so a document that really was cut there still cannot come out complete.
-  const misreadQuote = scan?.openAtEnd?.inString === true && /\}\s*$/.test(candidate);
-  if (scan !== null && scan.cut !== null && scan.openAtEnd !== null && !misreadQuote) {
-    // repair: unfinished document. Keep complete members only, then close what is open at the cut.
-    const { cut, openAtEnd } = scan;
-    fixes.push({
-      step: "repair",
-      code: "close_unfinished",
-      detail: describeOpen(openAtEnd.inString, openAtEnd.brackets),
-    });
-    if (cut.dropped !== null) fixes.push({ step: "repair", code: "drop_unfinished", detail: cut.dropped });
-    const kept = strays.filter((index) => index < cut.at);
-    if (kept.length > 0) {
-      fixes.push({
-        step: "repair",
-        code: "keep_stray_backslash",
-        detail: plural(kept.length, "backslash", "backslashes"),
-      });
-    }
-    const closedText = keepStrayBackslashes(candidate.slice(0, cut.at), kept, cut.at) + cut.closers;
-    const parsed = parseLeniently(closedText);
+  if (start < 0) {
+    // Nothing bracketed (an older chain without extraction): jsonrepair gets the text as it is.
+    const parsed = parseLeniently(candidate);
     if (parsed === null) {
       return {
         ok: false,
-        error: parseError(
-          "invalid_json",
-          "Cannot repair JSON: the complete part of the document does not parse",
-        ),
-        unclosed: true,
+        error: parseError("invalid_json", "Cannot parse JSON: no object or array"),
+        unclosed: false,
         fixes,
       };
     }
-    if (parsed.repaired) {
-      fixes.push({ step: "repair", code: "jsonrepair", detail: "inside the complete part" });
-    }
-    const turns = turnCountOf(parsed.value);
-    if (turns !== null && turns !== scan.turnCount) {
-      return {
-        ok: false,
-        error: parseError("invalid_json", "Cannot repair JSON: the repaired turns do not match the text"),
-        unclosed: true,
-        fixes,
-      };
-    }
-    return { ok: true, repair: { value: parsed.value, unclosed: true }, fixes };
+    fixes.push({ step: "repair", code: "jsonrepair", detail: "the whole text" });
+    return { ok: true, repair: { value: parsed.value, unclosed: false }, fixes };
   }
 
-  // repair: a closed but damaged document.
-  const syntax = findJsonSyntaxError(candidate);
-  const cause = syntax === null
-    ? "an unknown error"
-    : describeSyntaxError(syntax, positionOf(syntax.position));
+  const scan = scanStructure(candidate, start);
+  // Ending inside a string yet on a closing brace is how a complete document with ambiguous quoting reads
+  // (`"the "snowball", which"`), not how a cut one does: it goes to jsonrepair, whose reading must then agree
+  // with the text's turns (parseByTurns), so a document that really was cut there still cannot come out complete.
+  const misreadQuote = scan.openAtEnd?.inString === true && /\}\s*$/.test(candidate);
+  const cut = misreadQuote ? null : scan.cut;
+  let text = candidate;
+  if (cut !== null && scan.openAtEnd !== null) {
+    // repair: unfinished document. Keep complete members only, then close what is open at the cut.
+    fixes.push({
+      step: "repair",
+      code: "close_unfinished",
+      detail: describeOpen(scan.openAtEnd.inString, scan.openAtEnd.brackets),
+    });
+    if (cut.dropped !== null) fixes.push({ step: "repair", code: "drop_unfinished", detail: cut.dropped });
+    text = candidate.slice(0, cut.at) + cut.closers;
+  }
+  const strays = scan.strayBackslashes.filter((index) => cut === null || index < cut.at);
   if (strays.length > 0) {
     fixes.push({
       step: "repair",
       code: "keep_stray_backslash",
       detail: plural(strays.length, "backslash", "backslashes"),
     });
+    text = keepStrayBackslashes(text, strays, text.length);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(jsonrepair(keepStrayBackslashes(candidate, strays, candidate.length)));
-  } catch {
-    return {
-      ok: false,
-      error: parseError("invalid_json", `Cannot parse JSON: ${cause}`),
-      unclosed: false,
-      fixes,
-    };
+  // Positions moved if the text was cut or backslashes were doubled: scan the text that gets parsed.
+  const spans = text === candidate ? scan.turnSpans : scanStructure(text, start).turnSpans;
+
+  const syntax = cut === null ? findJsonSyntaxError(candidate) : null;
+  const cause = syntax === null
+    ? "an unknown error"
+    : describeSyntaxError(syntax, positionOf(syntax.position));
+  const parsed = parseByTurns(text, spans);
+  if (parsed === "disagrees") {
+    const error = parseError("invalid_json", "Cannot repair JSON: the repaired turns do not match the text");
+    return { ok: false, error, unclosed: cut !== null, fixes };
   }
-  fixes.push({ step: "repair", code: "jsonrepair", detail: cause });
-  // jsonrepair reads ambiguous quoting its own way; if it found a different number of turns than the text
-  // shows, one of the two readings lost or invented a turn. Review beats a guess.
-  const turns = turnCountOf(value);
-  if (scan !== null && turns !== null && turns !== scan.turnCount) {
-    return {
-      ok: false,
-      error: parseError(
-        "invalid_json",
-        `Cannot repair JSON: the repaired turns do not match the text (${cause})`,
-      ),
-      unclosed: false,
-      fixes,
-    };
+  if (parsed === "unreadable") {
+    const message = cut !== null
+      ? "Cannot repair JSON: the complete part of the document does not parse"
+      : `Cannot parse JSON: ${cause}`;
+    return { ok: false, error: parseError("invalid_json", message), unclosed: cut !== null, fixes };
   }
-  return { ok: true, repair: { value, unclosed: false }, fixes };
+  if (parsed.repaired) {
+    fixes.push({
+      step: "repair",
+      code: "jsonrepair",
+      detail: cut !== null ? "inside the complete part" : cause,
+    });
+  }
+  return { ok: true, repair: { value: parsed.value, unclosed: cut !== null }, fixes };
 }

@@ -8,7 +8,8 @@ Deno.test("scanStructure() finds the end of valid JSON and counts the root turns
   const text = doc([turn(1), turn(2), turn(3)].join(", ")) + "\n\nThanks!";
   const scan = scanStructure(text, 0);
   assert.equal(scan.end, text.indexOf("\n\nThanks"));
-  assert.equal(scan.turnCount, 3);
+  assert.equal(scan.turnSpans.length, 3);
+  assert.deepEqual(scan.turnSpans.map(([start, end]) => text.slice(start, end)), [turn(1), turn(2), turn(3)]);
   assert.equal(scan.cut, null);
   assert.equal(scan.openAtEnd, null);
 });
@@ -24,7 +25,7 @@ Deno.test("scanStructure() keeps inner quotes inside a string unless a delimiter
     const text = `{"turns": [{"content": "${content}"}], "x": 1}`;
     const scan = scanStructure(text, 0);
     assert.equal(scan.end === text.length, closesRoot, name);
-    assert.equal(scan.turnCount, 1, name);
+    assert.equal(scan.turnSpans.length, 1, name);
   }
 });
 
@@ -32,7 +33,7 @@ Deno.test("scanStructure() treats a quote, a line break and another quote as a m
   const text = '{"a": "x"\n  "turns": [{"b": 1}]}';
   const scan = scanStructure(text, 0);
   assert.equal(scan.end, text.length);
-  assert.equal(scan.turnCount, 1);
+  assert.equal(scan.turnSpans.length, 1);
 });
 
 Deno.test("scanStructure() cuts an unclosed document back to the last complete member", () => {
@@ -101,7 +102,7 @@ Deno.test("scanStructure() cuts an unclosed document back to the last complete m
     assert.equal(text.slice(0, scan.cut.at), kept, name);
     assert.equal(scan.cut.closers, closers, name);
     assert.equal(scan.cut.dropped, dropped, name);
-    assert.equal(scan.turnCount, turns, name);
+    assert.equal(scan.turnSpans.length, turns, name);
     assert.doesNotThrow(() => JSON.parse(kept + closers), name);
   }
 });
