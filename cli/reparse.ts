@@ -1,0 +1,279 @@
+/**
+ * `deno task reparse [--since ISO] [--dry-run] [--force] [--user UUID] [--limit N] [--batch-size N] [--json]`
+ *
+ * Re-parses every conversation waiting in the manual review queue with the parser the deployed functions run now
+ * — after a parser upgrade, old failures are recovered from the stored raw responses at no API cost. It calls the
+ * review-queue function's `POST /retry-all` with the service key, again and again with its cursor until nothing
+ * is left (one call does a bounded amount of work: Edge Functions have a wall-clock and CPU budget), and shows
+ * progress: a bar on a terminal, one plain line per call otherwise (CI logs, pipes).
+ *
+ *   --since ISO      only conversations created at or after this time
+ *   --dry-run        count what would be re-parsed (by parser version and last outcome); change nothing
+ *   --force          also re-parse rows the current parser version already failed
+ *   --user UUID      only this user's conversations
+ *   --limit N        rows per call (default 100, at most 500); --batch-size N rows per batch inside a call
+ *   --json           print the final summary as JSON (for scripts)
+ *
+ * Target: SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY when set (a real project), else the local stack's
+ * `<stateDir>/stack.env.json`. Exit status: 0 done; 1 a call failed (after 3 tries); 2 bad arguments or no target.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { z } from "zod";
+import { stateDir } from "../local/paths.ts";
+
+const countsSchema = z.object({
+  total: z.number(),
+  by_status: z.record(z.string(), z.number()),
+  by_method: z.record(z.string(), z.number()),
+  by_outcome: z.record(z.string(), z.number()),
+  by_parser_version: z.record(z.string(), z.number()),
+});
+type Counts = z.infer<typeof countsSchema>;
+
+const responseSchema = z.object({
+  parser_version: z.string(),
+  dry_run: z.boolean(),
+  candidates: countsSchema,
+  processed: z.number(),
+  before: countsSchema,
+  after: countsSchema,
+  results: z.record(z.string(), z.number()),
+  remaining: z.number(),
+  next_cursor: z.string().nullable(),
+  stopped: z.string(),
+});
+export type RetryAllAnswer = z.infer<typeof responseSchema>;
+
+export interface ReparseOptions {
+  readonly url: string;
+  readonly serviceKey: string;
+  readonly since: string | null;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly userId: string | null;
+  readonly limit: number | null;
+  readonly batchSize: number | null;
+}
+
+export interface ReparseIo {
+  readonly fetch: typeof fetch;
+  /** Writes without a newline (the bar redraws its line with \r). */
+  readonly write: (text: string) => void;
+  readonly isTerminal: boolean;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface ReparseSummary {
+  parser_version: string;
+  dry_run: boolean;
+  candidates: Counts;
+  calls: number;
+  processed: number;
+  before: Counts;
+  after: Counts;
+  results: Record<string, number>;
+}
+
+function emptyCounts(): Counts {
+  return { total: 0, by_status: {}, by_method: {}, by_outcome: {}, by_parser_version: {} };
+}
+
+function add(a: Counts, b: Counts): Counts {
+  const merge = (x: Record<string, number>, y: Record<string, number>) => {
+    const out = { ...x };
+    for (const [k, v] of Object.entries(y)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return {
+    total: a.total + b.total,
+    by_status: merge(a.by_status, b.by_status),
+    by_method: merge(a.by_method, b.by_method),
+    by_outcome: merge(a.by_outcome, b.by_outcome),
+    by_parser_version: merge(a.by_parser_version, b.by_parser_version),
+  };
+}
+
+/** `completed 3, parse_failed 1` — zero counts left out, keys sorted, so lines compare across runs. */
+export function describeCounts(m: Record<string, number>): string {
+  const parts = Object.entries(m).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
+  return parts.length === 0 ? "none" : parts.map(([k, n]) => `${k} ${n}`).join(", ");
+}
+
+export function progressBar(done: number, total: number, width = 30): string {
+  const ratio = total <= 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(ratio * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`;
+}
+
+/** One POST /retry-all; retries network errors and 5xx (a worker limit, a cold start) three times. */
+async function callRetryAll(
+  opts: ReparseOptions,
+  io: ReparseIo,
+  body: Record<string, unknown>,
+): Promise<RetryAllAnswer> {
+  const endpoint = `${opts.url.replace(/\/$/, "")}/functions/v1/review-queue/retry-all`;
+  let lastError = "";
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const res = await io.fetch(endpoint, {
+        method: "POST",
+        headers: { authorization: `Bearer ${opts.serviceKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.ok) return responseSchema.parse(JSON.parse(text));
+      lastError = `HTTP ${res.status}: ${text.slice(0, 300)}`;
+      if (res.status < 500) break;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (attempt < 3) await io.sleep(1000 * 2 ** (attempt - 1));
+  }
+  throw new Error(`Cannot call retry-all: ${lastError}`);
+}
+
+export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<ReparseSummary> {
+  const base: Record<string, unknown> = { force: opts.force };
+  if (opts.since !== null) base.since = opts.since;
+  if (opts.userId !== null) base.user_id = opts.userId;
+  if (opts.limit !== null) base.limit = opts.limit;
+  if (opts.batchSize !== null) base.batch_size = opts.batchSize;
+
+  // A dry run first: the total for the progress bar, and the whole answer when that is all that was asked.
+  const count = await callRetryAll(opts, io, { ...base, dry_run: true });
+  const summary: ReparseSummary = {
+    parser_version: count.parser_version,
+    dry_run: opts.dryRun,
+    candidates: count.candidates,
+    calls: 0,
+    processed: 0,
+    before: emptyCounts(),
+    after: emptyCounts(),
+    results: {},
+  };
+  const total = count.candidates.total;
+  if (opts.dryRun || total === 0) return summary;
+
+  let cursor: string | null = null;
+  do {
+    const answer: RetryAllAnswer = await callRetryAll(opts, io, cursor === null ? base : { ...base, cursor });
+    summary.calls++;
+    summary.processed += answer.processed;
+    summary.before = add(summary.before, answer.before);
+    summary.after = add(summary.after, answer.after);
+    for (const [k, n] of Object.entries(answer.results)) summary.results[k] = (summary.results[k] ?? 0) + n;
+    const shown = Math.max(total, summary.processed);
+    if (io.isTerminal) {
+      io.write(`\r${progressBar(summary.processed, shown)}  ${describeCounts(summary.results)}\x1b[K`);
+    } else {
+      io.write(
+        `reparse: call ${summary.calls}: ${summary.processed}/${shown} re-parsed (${
+          describeCounts(answer.results)
+        }), ${answer.remaining} left\n`,
+      );
+    }
+    // A call that moved nothing would loop forever on the same cursor.
+    if (answer.processed === 0) break;
+    cursor = answer.next_cursor;
+  } while (cursor !== null);
+  if (io.isTerminal) io.write("\n");
+  return summary;
+}
+
+export function formatSummary(s: ReparseSummary): string {
+  const lines = [`parser version ${s.parser_version}`];
+  if (s.dry_run) {
+    lines.push(`would re-parse ${s.candidates.total} conversation(s)`);
+    lines.push(`  by parser version: ${describeCounts(s.candidates.by_parser_version)}`);
+    lines.push(`  by last outcome:   ${describeCounts(s.candidates.by_outcome)}`);
+    return lines.join("\n");
+  }
+  lines.push(`re-parsed ${s.processed} conversation(s) in ${s.calls} call(s)`);
+  lines.push(`  before: ${describeCounts(s.before.by_status)}; method ${describeCounts(s.before.by_method)}`);
+  lines.push(`  after:  ${describeCounts(s.after.by_status)}; method ${describeCounts(s.after.by_method)}`);
+  lines.push(`  results: ${describeCounts(s.results)}`);
+  return lines.join("\n");
+}
+
+const localEnvSchema = z.object({ SUPABASE_URL: z.string(), SUPABASE_SERVICE_ROLE_KEY: z.string() });
+
+function target(): { url: string; key: string } | null {
+  const url = Deno.env.get("SUPABASE_URL");
+  const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
+  if (url && key) return { url, key };
+  try {
+    const local = localEnvSchema.parse(JSON.parse(Deno.readTextFileSync(join(stateDir(), "stack.env.json"))));
+    return { url: local.SUPABASE_URL, key: local.SUPABASE_SERVICE_ROLE_KEY };
+  } catch {
+    return null;
+  }
+}
+
+const argsSchema = z.object({
+  since: z.iso.datetime({ offset: true }).optional(),
+  "dry-run": z.boolean().optional(),
+  force: z.boolean().optional(),
+  user: z.uuid().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  "batch-size": z.coerce.number().int().min(1).max(100).optional(),
+  json: z.boolean().optional(),
+});
+
+if (import.meta.main) {
+  let values: z.infer<typeof argsSchema>;
+  try {
+    const parsed = parseArgs({
+      args: Deno.args,
+      options: {
+        since: { type: "string" },
+        "dry-run": { type: "boolean" },
+        force: { type: "boolean" },
+        user: { type: "string" },
+        limit: { type: "string" },
+        "batch-size": { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+    values = argsSchema.parse(parsed.values);
+  } catch (err) {
+    const why = err instanceof z.ZodError
+      ? err.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; ")
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    console.error(`reparse: ${why}`);
+    Deno.exit(2);
+  }
+  const t = target();
+  if (!t) {
+    console.error(
+      "reparse: no target: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or start the local stack (deno task stack:start)",
+    );
+    Deno.exit(2);
+  }
+  const encoder = new TextEncoder();
+  try {
+    const summary = await runReparse({
+      url: t.url,
+      serviceKey: t.key,
+      since: values.since ?? null,
+      dryRun: values["dry-run"] ?? false,
+      force: values.force ?? false,
+      userId: values.user ?? null,
+      limit: values.limit ?? null,
+      batchSize: values["batch-size"] ?? null,
+    }, {
+      fetch,
+      // With --json, stdout carries only the summary; progress goes to stderr.
+      write: (text) => (values.json ? Deno.stderr : Deno.stdout).writeSync(encoder.encode(text)),
+      isTerminal: values.json ? Deno.stderr.isTerminal() : Deno.stdout.isTerminal(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
+    console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
+  } catch (err) {
+    console.error(`reparse: ${err instanceof Error ? err.message : String(err)}`);
+    Deno.exit(1);
+  }
+}
