@@ -10,6 +10,12 @@
 -- Every view filters a created_at window (the last 24 hours). This index turns those filters into index range
 -- scans, so the views cost the rows in the window, not the table (docs/DATABASE.md: EXPLAIN at 1M rows).
 create index if not exists idx_conversations_created_at on public.conversations (created_at);
+-- The review rows of a window (parse_error_patterns, the checklist's Step 6 error-rate query, the monitor).
+-- Without it the planner walks idx_conversations_requires_review, i.e. every review row ever, which grows
+-- without bound; this one holds only review rows and is read by time.
+create index if not exists idx_conversations_review_created_at
+  on public.conversations (created_at)
+  where requires_manual_review;
 
 -- The Step 7 view, as the checklist defines it (same columns, same meaning): the last 24 hours of conversations
 -- whose raw response was stored.
