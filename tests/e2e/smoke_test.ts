@@ -1,0 +1,107 @@
+/**
+ * The deployment checklist's Step 5 smoke test, automated against the local stack: its curl (with the service
+ * key added, and a real user's uuid in x-user-id instead of "test-user"), then its SQL check, verbatim, then
+ * "File exists in storage".
+ *
+ * One expectation differs on purpose: the checklist wants `raw_response_url` NOT NULL, but this project stores
+ * paths and signs URLs on demand (the column is deprecated, never written — upstream nulled it on 2025-11-18
+ * after stored signed URLs expired). The test asserts it stays NULL. docs/GENERATE.md, "Smoke test".
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { stateDir } from "../../local/paths.ts";
+import { CONVERSATION_BUCKET } from "../../shared/adapters/object_store.ts";
+import { createTestUser, serviceClient, serviceKey, sql, stackEnv, stackTest } from "../support/stack.ts";
+import { ensurePipelineSecrets, SEED } from "../integration/generate/_helpers.ts";
+
+await ensurePipelineSecrets();
+
+/** Step 5's check, exactly as the checklist prints it. */
+const CHECKLIST_SQL = `SELECT 
+  conversation_id,
+  raw_response_url,
+  raw_response_path,
+  raw_stored_at,
+  processing_status
+FROM conversations
+WHERE created_at > NOW() - INTERVAL '5 minutes'
+ORDER BY created_at DESC
+LIMIT 1;`;
+
+async function curl(args: string[]): Promise<{ status: number; body: string }> {
+  const out = await new Deno.Command("curl", {
+    args: ["-sS", "-w", "\n%{http_code}", ...args],
+    stdout: "piped",
+  })
+    .output();
+  assert.equal(out.code, 0, "curl ran");
+  const text = new TextDecoder().decode(out.stdout);
+  const cut = text.lastIndexOf("\n");
+  return { status: Number(text.slice(cut + 1)), body: text.slice(0, cut) };
+}
+
+stackTest(
+  "checklist Step 5: the curl generates a conversation and the SQL check finds it stored",
+  async () => {
+    const user = await createTestUser();
+    const { status, body } = await curl([
+      "-X",
+      "POST",
+      `${stackEnv().SUPABASE_URL}/functions/v1/generate-conversation`,
+      "-H",
+      "Content-Type: application/json",
+      "-H",
+      `Authorization: Bearer ${serviceKey()}`,
+      "-H",
+      `x-user-id: ${user.id}`,
+      "-d",
+      JSON.stringify({
+        persona_id: SEED.persona,
+        emotional_arc_id: SEED.arc,
+        training_topic_id: SEED.topic,
+        tier: "template",
+      }),
+    ]);
+    assert.equal(status, 201, body);
+    const created = JSON.parse(body);
+
+    // "Test conversation generated successfully" + "Database fields populated"
+    const rows = await sql().unsafe(CHECKLIST_SQL);
+    assert.equal(rows.length, 1);
+    const row = rows[0];
+    assert.equal(
+      row.conversation_id,
+      created.conversation_id,
+      "the newest conversation is the one just generated",
+    );
+    assert.equal(
+      row.raw_response_url,
+      null,
+      "paths, not URLs: raw_response_url is deprecated and never written",
+    );
+    assert.ok(String(row.raw_response_path).startsWith("raw/"), "raw_response_path starts with raw/");
+    assert.equal(row.raw_response_path, `raw/${user.id}/${created.conversation_id}.json`);
+    const age = Date.now() - new Date(row.raw_stored_at).getTime();
+    assert.ok(age >= -5_000 && age < 60_000, `raw_stored_at is recent (${age} ms ago)`);
+    assert.ok(["completed", "raw_stored"].includes(row.processing_status), row.processing_status);
+
+    // "Raw response stored" + "File exists in storage"
+    const { data, error } = await serviceClient().storage.from(CONVERSATION_BUCKET).download(
+      row.raw_response_path,
+    );
+    assert.equal(error, null);
+    assert.equal(JSON.parse(await data!.text()).type, "message");
+
+    // Step 6's log lines for this conversation, when the stack's function log is at hand.
+    const log = join(stateDir(), "gateway.log");
+    if (existsSync(log)) {
+      const text = await Deno.readTextFile(log);
+      const ours = text.split("\n").filter((l) => l.includes(created.conversation_id));
+      assert.ok(ours.some((l) => l.includes("[storeRawResponse] Storing raw response for conversation...")));
+      assert.ok(
+        ours.some((l) => l.includes(`[storeRawResponse] ✅ Raw file uploaded to ${row.raw_response_path}`)),
+      );
+    }
+  },
+);
