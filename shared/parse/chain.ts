@@ -99,10 +99,11 @@ function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): Js
     return { ok: false, error: repaired.error, method: "jsonrepair", unclosed: repaired.unclosed };
   }
 
-  // No step could read it (an older parser without repair): name the first syntax error.
+  // No step could read it (an older parser without repair): name the first syntax error. Valid JSON gets here
+  // only as a JSON string that no extraction step decoded.
   const syntax = findJsonSyntaxError(candidate);
   const cause = syntax === null
-    ? "an unknown error"
+    ? "the text is a JSON string, not a document"
     : describeSyntaxError(syntax, positionOf(syntax.position));
   const unclosed = extraction !== null
     ? !extraction.closed

@@ -5,7 +5,7 @@
  * jsonrepair fixes what models actually break (unescaped inner quotes, raw newlines, trailing commas, single
  * quotes), but it also closes cut-off JSON silently, so its output can look complete when the model never
  * finished. This step therefore decides closure itself (shared/parse/_json_scan.ts):
- * - closed document: jsonrepair, then a check that the repaired value has as many turns as the text;
+ * - closed document: jsonrepair turn by turn, and the rest of the document must agree on where the turns are;
  * - unclosed document: cut back to the last complete turn (or complete top-level member), close the brackets,
  *   and parse that. Nothing after the cut is kept, so no string, number or turn is ever finished by a guess.
  *
@@ -46,11 +46,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Doubles backslashes that begin no JSON escape (`C:\path`), so the characters the model wrote survive:
  * jsonrepair would drop the backslash and change the content.
  */
-function keepStrayBackslashes(text: string, indexes: readonly number[], limit: number): string {
+function keepStrayBackslashes(text: string, indexes: readonly number[]): string {
   const parts: string[] = [];
   let from = 0;
   for (const index of indexes) {
-    if (index >= limit) break;
     parts.push(text.slice(from, index + 1));
     from = index;
   }
@@ -171,7 +170,7 @@ export function repairCandidate(candidate: string, positionOf: PositionMap = ide
       code: "keep_stray_backslash",
       detail: plural(strays.length, "backslash", "backslashes"),
     });
-    text = keepStrayBackslashes(text, strays, text.length);
+    text = keepStrayBackslashes(text, strays);
   }
   // Positions moved if the text was cut or backslashes were doubled: scan the text that gets parsed.
   const spans = text === candidate ? scan.turnSpans : scanStructure(text, start).turnSpans;
