@@ -132,7 +132,13 @@ async function withStack(fn: () => Promise<void>): Promise<void> {
   const stack = join(REPO_ROOT, "local", "stack.ts");
   if (!existsSync(stack)) return fn();
   console.log("\n== local stack");
-  const started = await run(Deno.execPath(), ["run", "-A", stack, "start", "--quiet"], { cwd: REPO_ROOT });
+  // The test run also serves the test-only functions (tests/fixtures/functions), unless told otherwise.
+  const started = await run(Deno.execPath(), ["run", "-A", stack, "start", "--quiet"], {
+    cwd: REPO_ROOT,
+    env: {
+      LOCAL_EXTRA_FUNCTIONS_DIR: Deno.env.get("LOCAL_EXTRA_FUNCTIONS_DIR") ?? "tests/fixtures/functions",
+    },
+  });
   if (started.code !== 0) throw new Error("Cannot start the local stack: see the output above");
   await fn();
 }
