@@ -5,7 +5,9 @@
  * schema drift fails here and not as an undefined in a response.
  *
  * Timestamps leave the database as UTC text with microseconds (`to_char`): the keyset cursor needs the exact
- * value (a JS Date would drop the microseconds), and the JSON answers use the same form everywhere.
+ * value (a JS Date would drop the microseconds), and the JSON answers use the same form everywhere. They go back
+ * in as text cast in SQL (`::text::timestamptz`): a parameter typed timestamptz is serialised by postgres.js
+ * through a Date, which would cut the cursor to milliseconds and make pages skip or repeat rows.
  */
 import { z } from "zod";
 import type { Sql } from "./db.ts";
@@ -179,7 +181,7 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
         ${
       after === null
         ? sql``
-        : sql`and (c.created_at, c.conversation_id) < (${after.createdAt}::timestamptz, ${after.conversationId}::uuid)`
+        : sql`and (c.created_at, c.conversation_id) < (${after.createdAt}::text::timestamptz, ${after.conversationId}::uuid)`
     }`;
   }
 
@@ -193,7 +195,7 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
         ${
       after === null
         ? sql``
-        : sql`and (c.created_at, c.conversation_id) > (${after.createdAt}::timestamptz, ${after.conversationId}::uuid)`
+        : sql`and (c.created_at, c.conversation_id) > (${after.createdAt}::text::timestamptz, ${after.conversationId}::uuid)`
     }`;
   }
 
