@@ -45,7 +45,7 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     title: "Manual review queue",
     unit: "count",
     origin: "checklist",
-    measures: "conversations with requires_manual_review = true that are not dismissed",
+    measures: "conversations with requires_manual_review = true (the review queue; dismissing clears it)",
     action: "Notify DevOps/Engineering team; work the queue with the review-queue function",
   },
   parse_failure_rate: {
