@@ -35,16 +35,16 @@ WHERE table_name = 'conversations'
   )
 ORDER BY column_name;`;
 
-/** The seed migration's types (information_schema.columns.data_type spelling). */
+/** The seed migration's types (information_schema.columns.data_type spelling), in the checklist's order. */
 export const RAW_STORAGE_COLUMNS: Readonly<Record<string, string>> = {
-  last_parse_attempt_at: "timestamp with time zone",
-  parse_attempts: "integer",
-  parse_error_message: "text",
-  parse_method_used: "character varying",
+  raw_response_url: "text",
   raw_response_path: "text",
   raw_response_size: "bigint",
-  raw_response_url: "text",
   raw_stored_at: "timestamp with time zone",
+  parse_attempts: "integer",
+  last_parse_attempt_at: "timestamp with time zone",
+  parse_error_message: "text",
+  parse_method_used: "character varying",
   requires_manual_review: "boolean",
 };
 

@@ -1,0 +1,1 @@
+SELECT * FROM storage.buckets WHERE id = 'conversation-files';
