@@ -17,17 +17,10 @@ import { ensurePipelineSecrets, SEED } from "../integration/generate/_helpers.ts
 
 await ensurePipelineSecrets();
 
-/** Step 5's check, exactly as the checklist prints it. */
-const CHECKLIST_SQL = `SELECT 
-  conversation_id,
-  raw_response_url,
-  raw_response_path,
-  raw_stored_at,
-  processing_status
-FROM conversations
-WHERE created_at > NOW() - INTERVAL '5 minutes'
-ORDER BY created_at DESC
-LIMIT 1;`;
+/** Step 5's check, verbatim from the checklist (kept in docs/runbook-sql/ with the other runbook queries). */
+const CHECKLIST_SQL = await Deno.readTextFile(
+  new URL("../../docs/runbook-sql/step5_check_latest_conversation.sql", import.meta.url),
+);
 
 async function curl(args: string[]): Promise<{ status: number; body: string }> {
   const out = await new Deno.Command("curl", {

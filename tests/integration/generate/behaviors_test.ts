@@ -234,6 +234,11 @@ stackTest(
     const { data } = await serviceClient().storage.from(CONVERSATION_BUCKET).download(json.raw_response_path);
     const bytes = new Uint8Array(await data!.arrayBuffer());
     assert.equal(JSON.parse(new TextDecoder().decode(bytes)).type, "message");
+    assert.equal(
+      row.raw_sha256,
+      await sha256Hex(bytes),
+      "the parse step recorded the sha256 generate could not",
+    );
   },
 );
 

@@ -1,0 +1,126 @@
+/**
+ * Load script for generate-conversation's raw-first overhead: the time the function spends on Storage
+ * (`raw_store`) and the database (`db`) around the Claude call, read from each response's Server-Timing header,
+ * at several concurrency levels against the local stack with the Claude stand-in at zero latency.
+ *
+ *   deno task bench:generate [--levels 1,10,50] [--requests 200] [--warmup 20] [--no-parse]
+ *
+ * Requests go through the gateway like a client's (user JWT, verify_jwt on), with `Prefer: respond-async` so the
+ * parse wait is not part of the measure. The parse itself still runs in the background (trigger → pg_net →
+ * parse-conversation), as in production, and competes for the same two cores; `--no-parse` removes the Vault
+ * secrets for the run (the trigger then sends no wake-up) to measure generate alone, and puts them back after.
+ * Results: docs/BENCHMARKS.md, "generate-conversation".
+ */
+import { parseArgs } from "node:util";
+import { parseServerTiming } from "../shared/generate/timing.ts";
+import { closeSql, createTestUser, sql, stackEnv } from "../tests/support/stack.ts";
+import { ensurePipelineSecrets, SEED_BODY } from "../tests/integration/generate/_helpers.ts";
+
+interface Sample {
+  status: number;
+  overhead: number;
+  rawStore: number;
+  db: number;
+  claude: number;
+  wall: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx];
+}
+
+function stats(values: number[]): { p50: number; p99: number; max: number } {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] };
+}
+
+async function one(url: string, token: string): Promise<Sample> {
+  const t0 = performance.now();
+  const res = await fetch(url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      prefer: "respond-async",
+      "x-standin-behavior": "clean",
+    },
+    body: JSON.stringify(SEED_BODY),
+  });
+  await res.arrayBuffer();
+  const wall = performance.now() - t0;
+  const t = parseServerTiming(res.headers.get("server-timing"));
+  const rawStore = t.raw_store ?? NaN;
+  const db = t.db ?? NaN;
+  return { status: res.status, overhead: rawStore + db, rawStore, db, claude: t.claude ?? NaN, wall };
+}
+
+/** `concurrency` workers, each sending requests back to back until `total` have been sent. */
+async function run(url: string, token: string, concurrency: number, total: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  let sent = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (sent < total) {
+      sent++;
+      samples.push(await one(url, token));
+    }
+  }));
+  return samples;
+}
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    levels: { type: "string", default: "1,10,50" },
+    requests: { type: "string", default: "200" },
+    warmup: { type: "string", default: "20" },
+    markdown: { type: "boolean", default: false },
+    "no-parse": { type: "boolean", default: false },
+  },
+});
+
+await ensurePipelineSecrets();
+if (values["no-parse"]) {
+  await sql()`delete from vault.secrets where name in ('project_url', 'service_role_key')`;
+}
+const url = `${stackEnv().SUPABASE_URL}/functions/v1/generate-conversation`;
+const user = await createTestUser();
+await run(url, user.token, 4, Number(values.warmup));
+
+const rows: string[] = [];
+for (const level of String(values.levels).split(",").map(Number)) {
+  const total = Math.max(Number(values.requests), level * 4);
+  const started = performance.now();
+  const samples = await run(url, user.token, level, total);
+  const seconds = (performance.now() - started) / 1000;
+  const ok = samples.filter((s) => s.status === 201);
+  const o = stats(ok.map((s) => s.overhead));
+  const r = stats(ok.map((s) => s.rawStore));
+  const d = stats(ok.map((s) => s.db));
+  const c = stats(ok.map((s) => s.claude));
+  const w = stats(ok.map((s) => s.wall));
+  const f = (n: number) => n.toFixed(1);
+  rows.push(
+    `| ${level} | ${total} | ${total - ok.length} | ${f(o.p50)} | ${f(o.p99)} | ${f(r.p50)} / ${
+      f(r.p99)
+    } | ` +
+      `${f(d.p50)} / ${f(d.p99)} | ${f(c.p50)} | ${f(w.p50)} / ${f(w.p99)} | ${
+        (ok.length / seconds).toFixed(0)
+      } |`,
+  );
+  if (!values.markdown) console.log(`concurrency ${level}: ${rows[rows.length - 1]}`);
+}
+
+const header = [
+  "| concurrency | requests | errors | raw_store+db p50 (ms) | raw_store+db p99 (ms) | raw_store p50 / p99 | " +
+  "db p50 / p99 | claude p50 | wall p50 / p99 | req/s |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+];
+console.log([...header, ...rows].join("\n"));
+if (values["no-parse"]) {
+  const env = stackEnv();
+  const { syncSecrets } = await import("../cli/secrets_sync.ts");
+  await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
+}
+await closeSql();
