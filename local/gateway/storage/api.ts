@@ -488,7 +488,6 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
     const headers: Record<string, string> = {
       "content-type": typeof md.mimetype === "string" ? md.mimetype : "application/octet-stream",
       "cache-control": typeof md.cacheControl === "string" ? md.cacheControl : "no-cache",
-      "accept-ranges": "bytes",
     };
     if (typeof md.eTag === "string") headers.etag = md.eTag;
     if (typeof md.size === "number") headers["content-length"] = String(md.size);
