@@ -251,9 +251,18 @@ export async function reset(): Promise<void> {
   }
   await startCluster();
   await waitForDb();
-  // The pg_cron launcher is restarted by the postmaster and reconnects to the new database on its own.
   await recreateDatabase();
   await migrate({ seed: true });
+  // Dropping the database ends pg_cron's launcher with exit code 0 ("pg_cron scheduler shutting down"), and the
+  // postmaster does not restart a background worker that exited cleanly: without a restart no job runs again.
+  const launcher = await psql({
+    sql: "select count(*) from pg_stat_activity where backend_type = 'pg_cron launcher'",
+  });
+  if (launcher === "0") {
+    await stopCluster();
+    await startCluster();
+    await waitForDb();
+  }
 }
 
 async function status(): Promise<number> {
