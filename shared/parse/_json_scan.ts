@@ -24,7 +24,12 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
 
-/** Characters that JSON.parse rejects between tokens and that models and editors leave in text. */
+/**
+ * Characters that JSON.parse rejects between tokens and that models and editors leave in text: zero-width
+ * space, non-joiner, joiner, word joiner, and the byte order mark (zero-width no-break space).
+ */
+export const ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff";
+
 export function isZeroWidth(code: number): boolean {
   return code === 0x200b || code === 0x200c || code === 0x200d || code === 0x2060 || code === 0xfeff;
 }

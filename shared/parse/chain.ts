@@ -10,6 +10,7 @@
  *
  * called by: the parse-conversation function and cli/parse.ts; see docs/PARSING.md.
  */
+import { ZERO_WIDTH } from "./_json_scan.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
 import { readEnvelope } from "./envelope.ts";
 import { extractCandidate, type Extraction, textPosition } from "./extract.ts";
@@ -51,8 +52,10 @@ type JsonOutcome =
     readonly unclosed: boolean;
   };
 
+const BLANK = new RegExp(`^[\\s${ZERO_WIDTH}]*$`);
+
 function isBlank(text: string): boolean {
-  return /^[\s\u200b\u200c\u200d\u2060\ufeff]*$/.test(text);
+  return BLANK.test(text);
 }
 
 function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): JsonOutcome {

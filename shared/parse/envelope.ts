@@ -4,6 +4,7 @@
  *
  * called by: shared/parse/chain.ts; next: the JSON steps (direct, extract, repair).
  */
+import { isRecord } from "./_is_record.ts";
 import type { Fix, ParseError } from "./result.ts";
 import { parseError } from "./result.ts";
 
@@ -23,10 +24,6 @@ export interface Envelope {
 export type EnvelopeResult =
   | { readonly ok: true; readonly envelope: Envelope; readonly fixes: readonly Fix[] }
   | { readonly ok: false; readonly error: ParseError };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function invalid(state: string): EnvelopeResult {
   return { ok: false, error: parseError("invalid_envelope", `Cannot read response: ${state}`) };

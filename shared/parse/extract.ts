@@ -9,7 +9,7 @@
  *
  * called by: shared/parse/chain.ts; next: JSON.parse of the candidate, else shared/parse/repair.ts.
  */
-import { isJsonWhitespace, isZeroWidth, nextSignificant, scanStructure } from "./_json_scan.ts";
+import { isJsonWhitespace, isZeroWidth, nextSignificant, scanStructure, ZERO_WIDTH } from "./_json_scan.ts";
 import type { Fix, ParseError } from "./result.ts";
 import { parseError } from "./result.ts";
 
@@ -55,8 +55,10 @@ function countZeroWidth(text: string): number {
   return count;
 }
 
+const ZERO_WIDTH_ALL = new RegExp(`[${ZERO_WIDTH}]`, "g");
+
 function withoutZeroWidth(text: string): string {
-  return text.replace(/[\u200b\u200c\u200d\u2060\ufeff]/g, "");
+  return text.replace(ZERO_WIDTH_ALL, "");
 }
 
 /** "```json" (any language tag) as the last line of the prefix. */

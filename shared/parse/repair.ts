@@ -11,6 +11,7 @@
  *
  * called by: shared/parse/chain.ts; next: shared/parse/validate.ts.
  */
+import { isRecord } from "./_is_record.ts";
 import { jsonrepair } from "jsonrepair";
 import { scanStructure } from "./_json_scan.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
@@ -37,10 +38,6 @@ export type RepairResult =
 export type PositionMap = (candidateIndex: number) => number;
 
 const identity: PositionMap = (index) => index;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /**
  * Doubles backslashes that begin no JSON escape (`C:\path`), so the characters the model wrote survive:

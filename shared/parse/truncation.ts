@@ -11,6 +11,7 @@
  *
  * called by: shared/parse/chain.ts.
  */
+import { isRecord } from "./_is_record.ts";
 import type { Fix, TruncationCode } from "./result.ts";
 import type { ConversationMetadata, PartialConversation, Turn } from "./schema.ts";
 import { ConversationMetadataSchema, TurnSchema } from "./schema.ts";
@@ -48,10 +49,6 @@ export interface TruncationInput {
   readonly unclosed: boolean;
   /** The parsed (and coerced) value. */
   readonly value: unknown;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function describeStopReason(stopReason: string | null): string {

@@ -7,6 +7,7 @@
  *
  * called by: shared/parse/chain.ts; next: shared/parse/truncation.ts.
  */
+import { isRecord } from "./_is_record.ts";
 import type { z } from "zod";
 import type { Fix } from "./result.ts";
 import type { Conversation } from "./schema.ts";
@@ -28,10 +29,6 @@ export type ValidationResult =
     readonly issue: SchemaIssue;
     readonly fixes: readonly Fix[];
   };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 const NUMERIC_STRING = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
