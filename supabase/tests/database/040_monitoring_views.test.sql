@@ -8,7 +8,8 @@ select tests.create_supabase_user('t040_m') as m \gset
 select tests.create_supabase_user('t040_n') as n \gset
 
 -- Fixture for user M. Sizes in bytes; 1 MiB = 1048576. Every age is relative to now() (the transaction start),
--- so the hour buckets below are computed with the same expression the views use.
+-- so the hour buckets below are computed with the same expression the views use. Rows tested by hour are at
+-- least 60 minutes apart from any other row, so they never share a bucket whatever the time of day.
 --   label  age            raw?  method      review  error                  size     attempts
 --   r1     10 min         yes   direct      no                              2097152  1
 --   r2     10 min         yes   jsonrepair  no                              1048576  2
@@ -17,7 +18,7 @@ select tests.create_supabase_user('t040_n') as n \gset
 --   r5     3 h            yes   extracted   no                              1048576  1
 --   r6     23 h 59 min    yes   direct      no                              1048576  1   (inside the window)
 --   r7     24 h 0 min 1 s yes   direct      no                              1048576  1   (outside)
---   r8     1 h            no    -           no                              -        0   (still generating)
+--   r8     7 h            no    -           no                              -        0   (still generating)
 --   r9     5 h            yes   -           yes     Refusal                 262144   1
 --   r10    25 h           yes   -           yes     Old error               262144   1   (outside)
 --   r11    4 h            yes   -           no                              131072   0   (raw stored, not parsed)
@@ -32,7 +33,7 @@ select :'m', now() - age, status, case when has_raw then 'raw/m/x.json' end, met
     (interval '3 hours', 'completed', true, 'extracted', false, null, 1048576, 1),
     (interval '23 hours 59 minutes', 'completed', true, 'direct', false, null, 1048576, 1),
     (interval '24 hours 1 second', 'completed', true, 'direct', false, null, 1048576, 1),
-    (interval '1 hour', 'generating', false, null, false, null, null, 0),
+    (interval '7 hours', 'generating', false, null, false, null, null, 0),
     (interval '5 hours', 'parse_failed', true, null, true, 'Refusal', 262144, 1),
     (interval '25 hours', 'parse_failed', true, null, true, 'Old error', 262144, 1),
     (interval '4 hours', 'raw_stored', true, null, false, null, 131072, 0)
@@ -82,7 +83,7 @@ select results_eq(
   $$values (1::bigint, 1::bigint)$$,
   'a raw-stored row not parsed yet counts as pending, not as a failure');
 select is_empty(
-  $$select 1 from public.parse_success_hourly where hour = date_trunc('hour', now() - interval '1 hour')$$,
+  $$select 1 from public.parse_success_hourly where hour = date_trunc('hour', now() - interval '7 hours')$$,
   'a row without a raw response (still generating) is not counted');
 
 -- storage_growth_hourly
