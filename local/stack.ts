@@ -176,7 +176,15 @@ async function spawnGateway(settings: Record<string, unknown>): Promise<number> 
   openSync(logFile, "a");
   // sh redirects the gateway's output into the log and execs it, so the recorded pid is the gateway's.
   const child = new Deno.Command("/bin/sh", {
-    args: ["-c", 'exec "$0" run -A "$1" >>"$2" 2>&1', Deno.execPath(), GATEWAY_MAIN, logFile],
+    // --unstable-no-legacy-abort: request.signal fires only when a client goes away (the functions host uses it
+    // to cancel the upstream request), not after every successful response.
+    args: [
+      "-c",
+      'exec "$0" run -A --unstable-no-legacy-abort "$1" >>"$2" 2>&1',
+      Deno.execPath(),
+      GATEWAY_MAIN,
+      logFile,
+    ],
     cwd: REPO_ROOT,
     env: { LOCAL_GATEWAY_CODE_HASH: String(settings.code_hash) },
     stdin: "null",

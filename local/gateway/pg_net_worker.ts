@@ -129,6 +129,7 @@ export async function startPgNetWorker(sql: Sql, opts: PgNetOptions): Promise<Pg
   let running = false;
   let again = false;
   let lastCleanup = 0;
+  let lastError: string | null = null;
   const inflight = new Set<Promise<void>>();
 
   async function record(id: string, o: HttpOutcome): Promise<void> {
@@ -166,9 +167,12 @@ export async function startPgNetWorker(sql: Sql, opts: PgNetOptions): Promise<Pg
           await sql`delete from net._http_response where created < now() - ${ttl}::interval`;
         }
       } while (again && !stopped);
+      lastError = null;
     } catch (err) {
-      // The net schema may not exist yet (a database being reset): try again on the next tick.
-      log({ event: "pg_net_batch_failed", error: err instanceof Error ? err.message : String(err) });
+      // The database may be down or being reset: try again on the next tick, logging each new error once.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastError) log({ event: "pg_net_batch_failed", error: message });
+      lastError = message;
     } finally {
       running = false;
     }

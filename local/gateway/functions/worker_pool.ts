@@ -62,6 +62,9 @@ class Worker {
           "--allow-read",
           "--allow-sys",
           "--allow-write=/tmp",
+          // request.signal aborts only when the client goes away (Deno's legacy mode also aborts it after every
+          // successful response and warns about it on each worker).
+          "--unstable-no-legacy-abort",
           join(REPO_ROOT, "local", "gateway", "functions", "worker_entry.ts"),
           this.entry.entrypoint,
           this.entry.name,
