@@ -1,7 +1,9 @@
 -- The sweeper: the database is the queue and HTTP is only the wake-up call (pg_net never retries and loses its
 -- queue on a crash), so once a minute pg_cron runs private.sweep_conversations(), which finds what a lost wake-up,
 -- a crashed worker or a Storage outage left behind, and wakes parse-conversation for it. Every step is bounded
--- by p_batch, so a backlog drains over several runs instead of one long transaction.
+-- by p_batch (default 200: four requests of 50 per minute, so 1,000 lost wake-ups drain in about five minutes
+-- while each request stays far inside the function's limits), so a backlog drains over several runs instead of
+-- one long transaction.
 --
 --   1. expired claims       parsing rows whose lease ended: the attempt is logged as claim_expired and the row
 --                           becomes claimable again (or goes to review after too many such attempts in a row)
@@ -19,7 +21,7 @@
 -- tests can move it instead of sleeping. Two sweeps never overlap (a transaction-level advisory lock).
 create or replace function private.sweep_conversations(
   p_now timestamptz default now(),
-  p_batch integer default 50,
+  p_batch integer default 200,
   p_grace interval default interval '30 seconds',
   p_max_infra_failures integer default 10,
   p_orphan_window interval default interval '1 day'

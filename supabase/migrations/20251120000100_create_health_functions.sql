@@ -42,6 +42,9 @@ as $$
       from public.conversations c
       left join public.raw_response_spool s on p_status = 'raw_spooled' and s.conversation_id = c.conversation_id
      where c.processing_status = p_status
+       -- Redundant for the result, needed for the plan: p_status is a parameter, so only this literal list lets
+       -- the planner use the partial work-queue index (non-terminal rows) instead of scanning every row.
+       and c.processing_status in ('generating', 'raw_stored', 'parsing', 'raw_spooled')
   ), stuck as (
     select * from waiting where since < p_now - p_older_than
   )

@@ -19,9 +19,10 @@
 -- checks that both pick the same rows.
 
 -- Makes the daily pick an index range scan over eligible rows only, however many completed rows have had
--- their raw deleted already.
+-- their raw deleted already. Its columns are the pick's ORDER BY, so `order by … limit n` reads n index entries
+-- whatever the planner guesses for the cutoff (inside these functions it is a parameter, not a constant).
 create index if not exists idx_conversations_raw_retention
-  on public.conversations (raw_stored_at)
+  on public.conversations (raw_stored_at, conversation_id)
   where processing_status = 'completed' and raw_deleted_at is null and raw_response_path is not null;
 -- Recently marked rows, for the unfinished-deletion check.
 create index if not exists idx_conversations_raw_deleted_at
@@ -71,6 +72,9 @@ $$;
 
 -- Picks and marks one batch in one statement (SKIP LOCKED: overlapping runs take different rows; a row locked by
 -- a parse or review transaction is left for the next run). Returns what it marked.
+-- plpgsql, not sql: plpgsql plans this statement with the actual limit and cutoff, so the update joins the
+-- picked ids by primary key. A SQL function plans it generically, guesses a large batch and hash-joins the
+-- whole table (0.8 s instead of 4 ms at one million rows).
 create or replace function private.mark_raw_deleted(
   p_cutoff timestamptz,
   p_limit integer,
@@ -82,10 +86,13 @@ create or replace function private.mark_raw_deleted(
   raw_response_size bigint,
   raw_stored_at timestamptz
 )
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+  return query
   with picked as (
     select c.id
       from public.conversations c
@@ -103,7 +110,8 @@ as $$
      set raw_deleted_at = p_now
     from picked
    where c.id = picked.id
-  returning c.conversation_id, c.user_id, c.raw_response_path, c.raw_response_size, c.raw_stored_at
+  returning c.conversation_id, c.user_id, c.raw_response_path, c.raw_response_size, c.raw_stored_at;
+end
 $$;
 
 -- Storage refused the removal: take the marks of this batch back (only the marks this run made, p_marked_at).
