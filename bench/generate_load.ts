@@ -9,10 +9,19 @@
  * parse wait is not part of the measure. The parse itself still runs in the background (trigger → pg_net →
  * parse-conversation), as in production, and competes for the same two cores; `--no-parse` removes the Vault
  * secrets for the run (the trigger then sends no wake-up) to measure generate alone, and puts them back after.
+ * `--in-process` calls the same handler in this process instead (real postgres.js, supabase-js Storage and SDK
+ * against the stack, no functions-host hop): fewer processes competing for the cores, same code under measure.
  * Results: docs/BENCHMARKS.md, "generate-conversation".
  */
 import { parseArgs } from "node:util";
+import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
+import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
+import { createSql } from "../shared/adapters/db.ts";
+import { supabaseObjectStore } from "../shared/adapters/object_store.ts";
+import { systemClock } from "../shared/generate/generate.ts";
+import { handleGenerateConversation } from "../shared/generate/handler.ts";
 import { parseServerTiming } from "../shared/generate/timing.ts";
+import { setLogSink } from "../shared/log.ts";
 import { closeSql, createTestUser, sql, stackEnv } from "../tests/support/stack.ts";
 import { ensurePipelineSecrets, SEED_BODY } from "../tests/integration/generate/_helpers.ts";
 
@@ -36,18 +45,22 @@ function stats(values: number[]): { p50: number; p99: number; max: number } {
   return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] };
 }
 
-async function one(url: string, token: string): Promise<Sample> {
+type Send = (req: Request) => Promise<Response>;
+
+async function one(send: Send, url: string, token: string): Promise<Sample> {
   const t0 = performance.now();
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      prefer: "respond-async",
-      "x-standin-behavior": "clean",
-    },
-    body: JSON.stringify(SEED_BODY),
-  });
+  const res = await send(
+    new Request(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        prefer: "respond-async",
+        "x-standin-behavior": "clean",
+      },
+      body: JSON.stringify(SEED_BODY),
+    }),
+  );
   await res.arrayBuffer();
   const wall = performance.now() - t0;
   const t = parseServerTiming(res.headers.get("server-timing"));
@@ -57,13 +70,19 @@ async function one(url: string, token: string): Promise<Sample> {
 }
 
 /** `concurrency` workers, each sending requests back to back until `total` have been sent. */
-async function run(url: string, token: string, concurrency: number, total: number): Promise<Sample[]> {
+async function run(
+  send: Send,
+  url: string,
+  token: string,
+  concurrency: number,
+  total: number,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   let sent = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (sent < total) {
       sent++;
-      samples.push(await one(url, token));
+      samples.push(await one(send, url, token));
     }
   }));
   return samples;
@@ -77,6 +96,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "20" },
     markdown: { type: "boolean", default: false },
     "no-parse": { type: "boolean", default: false },
+    "in-process": { type: "boolean", default: false },
   },
 });
 
@@ -84,15 +104,47 @@ await ensurePipelineSecrets();
 if (values["no-parse"]) {
   await sql()`delete from vault.secrets where name in ('project_url', 'service_role_key')`;
 }
-const url = `${stackEnv().SUPABASE_URL}/functions/v1/generate-conversation`;
+const env = stackEnv();
+const url = `${env.SUPABASE_URL}/functions/v1/generate-conversation`;
+let send: Send = (req) => fetch(req);
+if (values["in-process"]) {
+  setLogSink(() => {});
+  const handler = handleGenerateConversation({
+    repo: postgresConversationRepo(createSql(env.SUPABASE_DB_URL)),
+    store: supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+    claude: anthropicClaudeClient({
+      apiKey: "local-standin",
+      baseURL: env.ANTHROPIC_BASE_URL,
+      timeoutMs: 30_000,
+      maxRetries: 3,
+      deadlineMs: 60_000,
+      headers: { "x-standin-behavior": "clean" },
+      standinSeed: true,
+    }),
+    clock: systemClock,
+    config: {
+      model: "claude-sonnet-4-5",
+      maxTokens: 24576,
+      parseWaitMs: 0,
+      uploadRetries: 3,
+      uploadTimeoutMs: 15_000,
+    },
+    serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
+  });
+  send = handler;
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes("is deprecated and will reach end-of-life")) warn(...args);
+  };
+}
 const user = await createTestUser();
-await run(url, user.token, 4, Number(values.warmup));
+await run(send, url, user.token, 4, Number(values.warmup));
 
 const rows: string[] = [];
 for (const level of String(values.levels).split(",").map(Number)) {
   const total = Math.max(Number(values.requests), level * 4);
   const started = performance.now();
-  const samples = await run(url, user.token, level, total);
+  const samples = await run(send, url, user.token, level, total);
   const seconds = (performance.now() - started) / 1000;
   const ok = samples.filter((s) => s.status === 201);
   const o = stats(ok.map((s) => s.overhead));
@@ -124,3 +176,5 @@ if (values["no-parse"]) {
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
 }
 await closeSql();
+// The in-process pool and the SDK keep sockets open; the numbers are printed.
+Deno.exit(0);
