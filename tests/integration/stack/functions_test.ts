@@ -39,6 +39,7 @@ interface Echo {
     ANTHROPIC_API_KEY_set: boolean;
   };
   edge_runtime: string;
+  execution_id: string | null;
 }
 
 async function errorBody(err: unknown): Promise<{ status: number; body: unknown }> {
@@ -239,3 +240,33 @@ stackTest("functions: EdgeRuntime.waitUntil work finishes after the response was
     return row;
   }, { what: "the waitUntil task's row", timeoutMs: 5000 });
 });
+
+stackTest(
+  "functions: a file change or POST /_internal/reload replaces the worker; in-flight requests finish",
+  async () => {
+    await requireTestFunctions();
+    const headers = { authorization: `Bearer ${anonKey()}` };
+    const executionId = async () =>
+      ((await (await fetch(functionsUrl("stack-echo"), { headers })).json()) as Echo).execution_id;
+    const first = await executionId();
+    assert.equal(await executionId(), first, "a warm worker serves the next request");
+
+    const inflight = fetch(`${functionsUrl("stack-slow")}?ms=700`);
+    await new Promise((r) => setTimeout(r, 200));
+    const reload = await fetch(`${stackEnv().SUPABASE_URL}/_internal/reload`, { method: "POST" });
+    assert.ok(((await reload.json()) as { retired: number }).retired >= 1);
+    const slow = await inflight;
+    assert.equal(slow.status, 200, "the retired worker finished its request");
+    await slow.body?.cancel();
+    const second = await executionId();
+    assert.notEqual(second, first);
+
+    // Rewriting a file with the same bytes is a change for the file watcher (hot reload), not for git.
+    const file = new URL("../../fixtures/functions/stack-echo/index.ts", import.meta.url);
+    Deno.writeTextFileSync(file, Deno.readTextFileSync(file));
+    await eventually(async () => (await executionId()) !== second ? true : null, {
+      what: "a new worker after the file change",
+      timeoutMs: 5000,
+    });
+  },
+);
