@@ -31,6 +31,18 @@ function setup() {
   return { store, handler };
 }
 
+/** Deno.test with the log sink silenced (a run logs its alert changes). */
+function quietTest(name: string, fn: () => Promise<void>): void {
+  Deno.test(name, async () => {
+    const prev = setLogSink(() => {});
+    try {
+      await fn();
+    } finally {
+      setLogSink(prev);
+    }
+  });
+}
+
 function call(init: RequestInit & { key?: string | null } = {}): Request {
   const headers = new Headers(init.headers);
   if (init.key !== null) headers.set("authorization", `Bearer ${init.key ?? KEY}`);
@@ -59,20 +71,23 @@ const refusals: ReadonlyArray<[string, RequestInit & { key?: string | null }, nu
 ];
 
 for (const [name, init, status, code] of refusals) {
-  Deno.test(`handleStorageHealthMonitor() refuses ${name} with ${status} ${code} and writes nothing`, async () => {
-    const { store, handler } = setup();
-    const res = await handler(call(init));
-    assert.equal(res.status, status);
-    const body = await res.json();
-    assert.equal(body.error.code, code);
-    assert.equal(typeof body.error.message, "string");
-    assert.equal(store.alerts.length, 0);
-  });
+  quietTest(
+    `handleStorageHealthMonitor() refuses ${name} with ${status} ${code} and writes nothing`,
+    async () => {
+      const { store, handler } = setup();
+      const res = await handler(call(init));
+      assert.equal(res.status, status);
+      const body = await res.json();
+      assert.equal(body.error.code, code);
+      assert.equal(typeof body.error.message, "string");
+      assert.equal(store.alerts.length, 0);
+    },
+  );
 }
 
-Deno.test("handleStorageHealthMonitor() answers a cron POST {} with the summary and records the alert", async () => {
-  const prev = setLogSink(() => {});
-  try {
+quietTest(
+  "handleStorageHealthMonitor() answers a cron POST {} with the summary and records the alert",
+  async () => {
     const { store, handler } = setup();
     const res = await handler(call({ body: "{}", headers: { "content-type": "application/json" } }));
     assert.equal(res.status, 200);
@@ -84,27 +99,28 @@ Deno.test("handleStorageHealthMonitor() answers a cron POST {} with the summary 
     assert.deepEqual([rule.state, rule.value, rule.threshold], ["firing", 2, 0]);
     assert.equal(s.notifications.webhook, "not_configured");
     assert.equal(store.alerts.length, 1);
-  } finally {
-    setLogSink(prev);
-  }
-});
+  },
+);
 
-Deno.test("handleStorageHealthMonitor() treats GET, an empty body and dry_run: true as read-only", async () => {
-  const { store, handler } = setup();
-  for (const init of [{ method: "GET" }, { body: '{"dry_run": true}' }] as RequestInit[]) {
-    const res = await handler(call(init));
-    assert.equal(res.status, 200);
-    const s = await res.json();
-    assert.equal(s.dry_run, true);
-    assert.deepEqual(s.alerts.opened, ["stuck_raw_stored"], "says what it would open");
-  }
-  assert.equal(store.alerts.length, 0);
-  const empty = await handler(call({}));
-  assert.equal(empty.status, 200, "no body at all means defaults (a real run)");
-  assert.equal((await empty.json()).dry_run, false);
-});
+quietTest(
+  "handleStorageHealthMonitor() treats GET, an empty body and dry_run: true as read-only",
+  async () => {
+    const { store, handler } = setup();
+    for (const init of [{ method: "GET" }, { body: '{"dry_run": true}' }] as RequestInit[]) {
+      const res = await handler(call(init));
+      assert.equal(res.status, 200);
+      const s = await res.json();
+      assert.equal(s.dry_run, true);
+      assert.deepEqual(s.alerts.opened, ["stuck_raw_stored"], "says what it would open");
+    }
+    assert.equal(store.alerts.length, 0);
+    const empty = await handler(call({}));
+    assert.equal(empty.status, 200, "no body at all means defaults (a real run)");
+    assert.equal((await empty.json()).dry_run, false);
+  },
+);
 
-Deno.test("handleStorageHealthMonitor() accepts the key as the apikey header too", async () => {
+quietTest("handleStorageHealthMonitor() accepts the key as the apikey header too", async () => {
   const { handler } = setup();
   const res = await handler(call({ key: null, method: "GET", headers: { apikey: KEY } }));
   assert.equal(res.status, 200);
