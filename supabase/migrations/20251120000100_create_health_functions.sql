@@ -218,7 +218,8 @@ as $$
                group by 1) s), '{}'::jsonb),
     'hourly', coalesce((
       select jsonb_agg(jsonb_build_object(
-               'hour', p.hour, 'total', p.total, 'direct', p.direct, 'failed', p.failed,
+               -- ISO 8601 in UTC whatever the session's TimeZone, so every reader prints the same hour
+               'hour', to_char(p.hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'total', p.total, 'direct', p.direct, 'failed', p.failed,
                'mb_per_hour', g.mb_per_hour) order by p.hour desc)
         from (select * from public.parse_success_hourly order by hour desc limit 6) p
         left join public.storage_growth_hourly g on g.hour = p.hour), '[]'::jsonb)

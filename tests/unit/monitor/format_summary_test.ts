@@ -36,7 +36,7 @@ const SUMMARY: MonitorSummary = {
     avg_parse_attempts: 1.0213,
   },
   pipeline: { status_counts: { completed: 1220, parse_failed: 3, parsing: 2 } },
-  hourly: [{ hour: "2025-11-20T10:00:00+00:00", total: 50, direct: 48, failed: 1, mb_per_hour: 1.5 }],
+  hourly: [{ hour: "2025-11-20T10:00:00Z", total: 50, direct: 48, failed: 1, mb_per_hour: 1.5 }],
   rules: [
     rule({
       rule: "manual_review_queue",
