@@ -9,6 +9,7 @@
  * function changes are picked up); otherwise it is replaced.
  * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
  */
+import { syncSecrets } from "../cli/secrets_sync.ts";
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
@@ -241,6 +242,9 @@ async function start(quiet: boolean): Promise<void> {
   }
   const env = await stackEnv();
   Deno.writeTextFileSync(statePath("stack.env.json"), JSON.stringify(env, null, 2) + "\n");
+  // The storage trigger and the cron jobs call functions with the URL and key from Vault (docs/PIPELINE.md);
+  // on the local stack they are known, so set them as `deno task secrets:sync` would.
+  await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
   if (quiet) return;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`Local stack ${action} in ${secs}s (state: ${stateDir()}).\n`);
