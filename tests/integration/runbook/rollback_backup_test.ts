@@ -22,11 +22,16 @@ async function task(script: string, args: string[]): Promise<{ code: number; out
   return { code: res.code, out: dec.decode(res.stdout) + dec.decode(res.stderr) };
 }
 
-/** A database migrated the way `supabase db push` does it, with the migration ledger. */
+/** `supabase db push --db-url URL --yes`, the runbook's Step 2 command (it keeps the migration ledger). */
+async function dbPush(url: string): Promise<void> {
+  await supabaseCli(["db", "push", "--db-url", cliDbUrl(url), "--yes"]);
+}
+
+/** A scratch project database (platform bootstrap only) after the runbook's Step 2. */
 async function pushedDb(label: string): Promise<ScratchDb> {
   const db = await createScratchDb(label, []);
   try {
-    await supabaseCli(["migration", "up", "--db-url", cliDbUrl(db.url), "--include-all"]);
+    await dbPush(db.url);
   } catch (err) {
     await db.drop();
     throw err;
@@ -52,7 +57,7 @@ Deno.test("withoutTransactionControl() skips BEGIN/COMMIT lines and nothing else
   );
 });
 
-Deno.test("rollback Option 2: the dry run changes nothing, the real run drops the nine columns, db push restores", async () => {
+Deno.test("rollback Option 2: the dry run changes nothing, the real run drops the nine columns, db push restores them", async () => {
   const db = await pushedDb("rb2");
   try {
     assert.equal(await rawColumns(db), 9);
@@ -79,7 +84,7 @@ Deno.test("rollback Option 2: the dry run changes nothing, the real run drops th
     const failing = await task("cli/verify.ts", ["--db-url", db.url]);
     assert.equal(failing.code, 1, "verify fails after Option 2");
 
-    await supabaseCli(["migration", "up", "--db-url", cliDbUrl(db.url), "--include-all"]);
+    await dbPush(db.url);
     const [{ after }] = await db.sql<{ after: number }[]>`
       select count(*)::int as after from supabase_migrations.schema_migrations`;
     assert.equal(after, before);
