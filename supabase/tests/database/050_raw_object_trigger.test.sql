@@ -5,7 +5,7 @@
 begin;
 -- The trigger's WARNINGs for ignored objects are expected here; keep the test output readable.
 set local client_min_messages = error;
-select plan(36);
+select plan(37);
 
 select tests.create_supabase_user('t050_owner') as owner \gset
 select tests.create_supabase_user('t050_other') as other \gset
@@ -38,11 +38,22 @@ select ok((select tgtype & 2 = 0 and tgtype & 4 <> 0 and tgtype & 16 <> 0
 select ok((select prosecdef and proconfig @> array['search_path=""']
              from pg_proc where oid = 'private.on_raw_object_stored'::regproc),
   'the trigger function is security definer with an empty search_path');
-select is((select ids.user_id::text || ' ' || ids.conversation_id::text
-             from private.raw_object_ids('raw/' || :'owner' || '/' || pg_temp.id('orphan') || '.json') ids),
-  :'owner' || ' ' || pg_temp.id('orphan'), 'raw_object_ids() reads the user and conversation ids');
-select is((private.raw_object_ids('raw/' || upper(:'owner') || '/' || pg_temp.id('orphan') || '.json')).user_id,
-  null, 'raw_object_ids() refuses uppercase ids: one spelling per conversation');
+select is(private.raw_object_user_id('raw/' || :'owner' || '/' || pg_temp.id('orphan') || '.json'), :'owner'::uuid,
+  'raw_object_user_id() reads the user id from the path');
+select is(private.raw_object_conversation_id('raw/' || :'owner' || '/' || pg_temp.id('orphan') || '.json'),
+  pg_temp.id('orphan'), 'raw_object_conversation_id() reads the conversation id');
+select is(
+  (select count(*)::int from (values
+     ('raw/' || upper(:'owner') || '/' || pg_temp.id('orphan') || '.json'),
+     ('raw/' || :'owner' || '/' || pg_temp.id('orphan') || '.JSON'),
+     ('raw/' || :'owner' || '/' || pg_temp.id('orphan') || '.json.bak'),
+     ('raw/' || :'owner' || '/x/' || pg_temp.id('orphan') || '.json'),
+     ('raw/' || replace(:'owner', '-', '') || '----/' || pg_temp.id('orphan') || '.json'),
+     ('raw/' || :'owner' || '-' || pg_temp.id('orphan') || '.json'),
+     ('raw/' || :'owner' || '/' || pg_temp.id('orphan') || '.json/x'),
+     (:'owner' || '/' || pg_temp.id('orphan') || '/conversation.json')) v(name)
+    where private.raw_object_conversation_id(name) is not null), 0,
+  'names not of the form raw/{uuid}/{uuid}.json (uppercase, misplaced dashes, other suffixes) are not ours');
 
 -- ============================================================================================================
 -- Service role: the generate flow's upload

@@ -1,10 +1,10 @@
--- The sweeper private.sweep_conversations() and its schedule
+-- The sweeper's two jobs, private.sweep_conversations() and private.reconcile_raw_objects(), and their schedule
 -- (supabase/migrations/20251119000300_create_conversation_sweeper.sql, …000400_schedule_conversation_sweeper.sql),
 -- and the raw_orphans view (…000200_create_raw_orphans_view.sql). pg_cron ticks once a minute, so the tests call
 -- the function directly with p_now and read the wake-ups it queued in net.http_request_queue.
 begin;
 set local client_min_messages = error;
-select plan(29);
+select plan(34);
 
 -- A clean slate inside this transaction (rolled back at the end), so counts are this file's alone.
 set local storage.allow_delete_query = 'true';
@@ -33,12 +33,14 @@ $$;
 -- Schedule
 -- ============================================================================================================
 select results_eq(
-  $$select schedule, command from cron.job where jobname = 'sweep-conversations'$$,
-  $$values ('* * * * *'::text, 'select private.sweep_conversations()'::text)$$,
-  'pg_cron runs the sweeper every minute');
-select ok((select prosecdef and proconfig @> array['search_path=""']
-             from pg_proc where oid = 'private.sweep_conversations'::regproc),
-  'the sweeper is security definer with an empty search_path');
+  $$select format('%s | %s | %s', jobname::text collate "default", schedule, command) from cron.job
+     where jobname in ('sweep-conversations', 'reconcile-raw-objects') order by jobname$$,
+  $$values ('reconcile-raw-objects | */10 * * * * | select private.reconcile_raw_objects()'),
+           ('sweep-conversations | * * * * * | select private.sweep_conversations()')$$,
+  'pg_cron runs the sweeper every minute and the object reconciliation every ten');
+select ok((select bool_and(prosecdef and proconfig @> array['search_path=""']) from pg_proc
+            where oid in ('private.sweep_conversations'::regproc, 'private.reconcile_raw_objects'::regproc)),
+  'both are security definer with an empty search_path');
 
 -- ============================================================================================================
 -- Fixtures, as the pipeline leaves them (the trigger is switched off while objects are placed, so each row
@@ -94,7 +96,7 @@ select is((select processing_status from public.raw_orphans where conversation_i
   'raw_stored', 'with the row''s status');
 
 -- ============================================================================================================
--- One sweep
+-- One sweep: the queue
 -- ============================================================================================================
 select private.sweep_conversations(now()) as summary \gset
 select is((:'summary'::jsonb ->> 'reclaimed')::int, 1, 'one expired claim was reclaimed');
@@ -104,17 +106,9 @@ select results_eq(
   $$values ('raw_stored', null::timestamptz)$$, 'the expired row is claimable again');
 select is((select error_code from public.conversation_parse_attempts where conversation_id = pg_temp.id('expired')),
   'claim_expired', 'and its vanished attempt is logged');
-select is((:'summary'::jsonb ->> 'objects_recorded')::int, 2, 'two unrecorded objects were recorded');
-select is((select processing_status::text from public.conversations where conversation_id = pg_temp.id('orphan')),
-  'raw_stored', 'the orphan object got its row, as the trigger would have made it');
-select is((select processing_status::text from public.conversations where conversation_id = pg_temp.id('unmarked')),
-  'raw_stored', 'the unmarked row is marked');
-select is((select count(*)::int from public.conversations where conversation_id = pg_temp.id('nouser_c')), 0,
-  'an object whose path names no user stays unrecorded (the report keeps showing it)');
 select set_eq($$select * from pg_temp.dispatched()$$,
-  format($$values (%L::uuid), (%L::uuid), (%L::uuid), (%L::uuid), (%L::uuid)$$,
-         pg_temp.id('lost'), pg_temp.id('due'), pg_temp.id('expired'), pg_temp.id('orphan'), pg_temp.id('unmarked')),
-  'the lost, the due, the reclaimed and the recorded rows are dispatched');
+  format($$values (%L::uuid), (%L::uuid), (%L::uuid)$$, pg_temp.id('lost'), pg_temp.id('due'), pg_temp.id('expired')),
+  'the lost, the due and the reclaimed rows are dispatched');
 select ok(pg_temp.id('fresh') not in (select * from pg_temp.dispatched()), 'a fresh row is left to its own wake-up');
 select ok(pg_temp.id('backoff') not in (select * from pg_temp.dispatched()), 'a row in backoff waits');
 select is((select count(*)::int from net.http_request_queue
@@ -128,8 +122,29 @@ select is((select count(*)::int from net.http_request_queue
   'the due spool row makes one flush request');
 select is((:'summary'::jsonb ->> 'rows_without_object')::int, 1, 'the row without its object is counted');
 select is((:'summary'::jsonb ->> 'requests_not_sent')::int, 0, 'every wake-up was queued');
+select is((select processing_status::text from public.conversations where conversation_id = pg_temp.id('orphan')),
+  null, 'the sweep itself does not scan objects');
 
--- A sweep a minute later: nothing new is due except what is still raw_stored (wake-ups are idempotent).
+-- ============================================================================================================
+-- The reconciliation: objects the trigger did not record
+-- ============================================================================================================
+delete from net.http_request_queue;
+select private.reconcile_raw_objects(now()) as reconciled \gset
+select is((:'reconciled'::jsonb ->> 'objects_recorded')::int, 2, 'two unrecorded objects were recorded');
+select is((select processing_status::text from public.conversations where conversation_id = pg_temp.id('orphan')),
+  'raw_stored', 'the orphan object got its row, as the trigger would have made it');
+select is((select processing_status::text from public.conversations where conversation_id = pg_temp.id('unmarked')),
+  'raw_stored', 'the unmarked row is marked');
+select is((select count(*)::int from public.conversations where conversation_id = pg_temp.id('nouser_c')), 0,
+  'an object whose path names no user stays unrecorded (the report keeps showing it)');
+select set_eq($$select * from pg_temp.dispatched()$$,
+  format($$values (%L::uuid), (%L::uuid)$$, pg_temp.id('orphan'), pg_temp.id('unmarked')),
+  'and both are woken at once');
+select is((private.reconcile_raw_objects(now()) ->> 'objects_recorded')::int, 0, 'a second run finds nothing');
+select is((private.reconcile_raw_objects(now() + interval '2 days') ->> 'objects_recorded')::int, 0,
+  'objects older than the window are left to raw_orphans and a person');
+
+-- A sweep a minute later: only what is still raw_stored (wake-ups are idempotent).
 delete from net.http_request_queue;
 update public.conversations set processing_status = 'completed'
  where conversation_id in (select id from t052 where label in ('lost', 'due', 'expired', 'orphan', 'unmarked'));
@@ -164,6 +179,7 @@ select is((select count(*)::int from net.http_request_queue), 0, 'and queues not
 -- ============================================================================================================
 select tests.authenticate_as('t052_owner');
 select throws_ok($$select private.sweep_conversations()$$, '42501', null, 'a user cannot run the sweeper');
+select throws_ok($$select private.reconcile_raw_objects()$$, '42501', null, 'nor the reconciliation');
 select throws_ok($$select * from public.raw_orphans$$, '42501', null, 'nor read the orphan report');
 select tests.as_owner();
 
