@@ -3,7 +3,8 @@
  * (`raw_store`) and the database (`db`) around the Claude call, read from each response's Server-Timing header,
  * at several concurrency levels against the local stack with the Claude stand-in at zero latency.
  *
- *   deno task bench:generate [--levels 1,10,50] [--requests 200] [--warmup 20] [--no-parse]
+ *   deno task bench:generate [--levels 1,10,50] [--requests 200] [--warmup 20] [--no-parse] [--in-process]
+ *                            [--behavior clean|slow:1000|…] [--stagger-ms 1000]
  *
  * Requests go through the gateway like a client's (user JWT, verify_jwt on), with `Prefer: respond-async` so the
  * parse wait is not part of the measure. The parse itself still runs in the background (trigger → pg_net →
@@ -11,6 +12,8 @@
  * secrets for the run (the trigger then sends no wake-up) to measure generate alone, and puts them back after.
  * `--in-process` calls the same handler in this process instead (real postgres.js, supabase-js Storage and SDK
  * against the stack, no functions-host hop): fewer processes competing for the cores, same code under measure.
+ * `--behavior` picks the stand-in's answer (default `clean`, zero latency; `slow:1000` models a Claude call that
+ * takes a second, so the concurrent requests no longer hit Storage and the database at the same instant).
  * Results: docs/BENCHMARKS.md, "generate-conversation".
  */
 import { parseArgs } from "node:util";
@@ -22,7 +25,7 @@ import { systemClock } from "../shared/generate/generate.ts";
 import { handleGenerateConversation } from "../shared/generate/handler.ts";
 import { parseServerTiming } from "../shared/generate/timing.ts";
 import { setLogSink } from "../shared/log.ts";
-import { closeSql, createTestUser, sql, stackEnv } from "../tests/support/stack.ts";
+import { closeSql, createTestUser, sql, stackEnv, standinAdmin } from "../tests/support/stack.ts";
 import { ensurePipelineSecrets, SEED_BODY } from "../tests/integration/generate/_helpers.ts";
 
 interface Sample {
@@ -76,10 +79,13 @@ async function run(
   token: string,
   concurrency: number,
   total: number,
+  staggerMs = 0,
 ): Promise<Sample[]> {
   const samples: Sample[] = [];
   let sent = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(Array.from({ length: concurrency }, async (_, i) => {
+    // Spread the workers' start over one call's duration, so they do not stay in lockstep.
+    if (staggerMs > 0) await new Promise((r) => setTimeout(r, (i * staggerMs) / concurrency));
     while (sent < total) {
       sent++;
       samples.push(await one(send, url, token));
@@ -97,6 +103,8 @@ const { values } = parseArgs({
     markdown: { type: "boolean", default: false },
     "no-parse": { type: "boolean", default: false },
     "in-process": { type: "boolean", default: false },
+    behavior: { type: "string", default: "clean" },
+    "stagger-ms": { type: "string", default: "0" },
   },
 });
 
@@ -118,7 +126,7 @@ if (values["in-process"]) {
       timeoutMs: 30_000,
       maxRetries: 3,
       deadlineMs: 60_000,
-      headers: { "x-standin-behavior": "clean" },
+      headers: { "x-standin-behavior": String(values.behavior) },
       standinSeed: true,
     }),
     clock: systemClock,
@@ -137,6 +145,11 @@ if (values["in-process"]) {
     if (!String(args[0]).includes("is deprecated and will reach end-of-life")) warn(...args);
   };
 }
+// Through the gateway the function forwards no client header to Claude: the stand-in's default is set instead.
+const json = { method: "POST", headers: { "content-type": "application/json" } };
+if (!values["in-process"]) {
+  await standinAdmin("behavior", { ...json, body: JSON.stringify({ behavior: values.behavior }) });
+}
 const user = await createTestUser();
 await run(send, url, user.token, 4, Number(values.warmup));
 
@@ -144,7 +157,7 @@ const rows: string[] = [];
 for (const level of String(values.levels).split(",").map(Number)) {
   const total = Math.max(Number(values.requests), level * 4);
   const started = performance.now();
-  const samples = await run(send, url, user.token, level, total);
+  const samples = await run(send, url, user.token, level, total, Number(values["stagger-ms"]));
   const seconds = (performance.now() - started) / 1000;
   const ok = samples.filter((s) => s.status === 201);
   const o = stats(ok.map((s) => s.overhead));
@@ -170,8 +183,10 @@ const header = [
   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
 ];
 console.log([...header, ...rows].join("\n"));
+if (!values["in-process"]) {
+  await standinAdmin("behavior", { ...json, body: JSON.stringify({ behavior: null }) });
+}
 if (values["no-parse"]) {
-  const env = stackEnv();
   const { syncSecrets } = await import("../cli/secrets_sync.ts");
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
 }

@@ -233,8 +233,13 @@ const OUTPUT_REMINDER = [
   "role, content, emotional_context with primary_emotion, optional secondary_emotion, and intensity from 0 to 1).",
 ].join(" ");
 
+const instructionsCache = new WeakMap<Record<string, unknown>, string>();
+
+/** The fallback instructions, built once per schema object (the schema is a constant of the parse engine). */
 export function plainJsonInstructions(schema: Record<string, unknown>): string {
-  return [
+  const cached = instructionsCache.get(schema);
+  if (cached !== undefined) return cached;
+  const text = [
     "Output format (strict):",
     "- Reply with the JSON object only: no prose before or after it, no markdown code fences.",
     '- Escape every double quote inside a string value as \\" and every line break as \\n.',
@@ -242,6 +247,8 @@ export function plainJsonInstructions(schema: Record<string, unknown>): string {
     "- It must validate against this JSON Schema:",
     JSON.stringify(schema),
   ].join("\n");
+  instructionsCache.set(schema, text);
+  return text;
 }
 
 export function buildPrompt(s: Scaffolding, outputSchema: Record<string, unknown>): BuiltPrompt {
