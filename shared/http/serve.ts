@@ -7,8 +7,11 @@ import { errorResponse } from "./respond.ts";
 export const CORS_HEADERS: Record<string, string> = {
   "access-control-allow-origin": "*",
   "access-control-allow-headers":
-    "authorization, x-client-info, apikey, content-type, idempotency-key, x-user-id",
+    "authorization, x-client-info, apikey, content-type, idempotency-key, x-user-id, prefer",
   "access-control-allow-methods": "GET, POST, OPTIONS",
+  // Browsers hide these from scripts unless exposed; Timing-Allow-Origin does the same for Server-Timing.
+  "access-control-expose-headers": "server-timing, retry-after, idempotent-replayed",
+  "timing-allow-origin": "*",
 };
 
 export type Handler = (req: Request) => Promise<Response>;
