@@ -192,8 +192,7 @@ Deno.test({
       return id;
     });
     assert.equal((await row(id))?.processing_status, "raw_stored", "nothing parsed it");
-    const summary = await sweep();
-    assert.ok(Number(summary.dispatched) >= 1, JSON.stringify(summary));
+    await sweep();
     const r = await waitForStatus(id);
     assert.equal(r.processing_status, "completed");
     assert.deepEqual((await attempts(id)).map((a) => a.triggered_by), ["sweeper"]);
@@ -215,8 +214,8 @@ Deno.test({
     const early = await invokeParse({ conversation_id: id });
     assert.equal((await early.json()).results[0].result, "skipped", "the claim holds while its lease runs");
     await new Promise((r) => setTimeout(r, 1100));
-    const summary = await sweep();
-    assert.ok(Number(summary.reclaimed) >= 1, JSON.stringify(summary));
+    // The sweeper reclaims it (pg_cron's own minute tick may get there first; the end state is the same).
+    await sweep();
     const r = await waitForStatus(id);
     assert.equal(r.processing_status, "completed");
     assert.equal(r.parse_attempts, 2);

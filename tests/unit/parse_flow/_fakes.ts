@@ -19,9 +19,19 @@ import type { ParseFlowDeps } from "../../../shared/parse_flow/parse_conversatio
 import { PARSER_VERSION, parseStoredResponse } from "../../../shared/parse/mod.ts";
 import { setLogSink } from "../../../shared/log.ts";
 
-/** The flow logs every step; tests that read logs capture them with their own sink. */
-export function quietLogs(): void {
-  setLogSink(() => {});
+/**
+ * Deno.test with the flow's logs silenced for the test's duration only (the sink is process-wide; other test
+ * modules keep theirs). Tests that read logs install their own sink inside.
+ */
+export function flowTest(name: string, fn: () => Promise<void> | void): void {
+  Deno.test(name, async () => {
+    const prev = setLogSink(() => {});
+    try {
+      await fn();
+    } finally {
+      setLogSink(prev);
+    }
+  });
 }
 
 export const USER = "4a0c1e52-9d57-4b8e-a7f4-0d2e4b3c5a61";

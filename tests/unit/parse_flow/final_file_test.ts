@@ -1,18 +1,21 @@
 import assert from "node:assert/strict";
 import { buildFinalFile, personaLabel } from "../../../shared/parse_flow/final_file.ts";
 import { makeConversation } from "../../fixtures/parse/samples.ts";
-import { NO_SCAFFOLDING, SCAFFOLDING } from "./_fakes.ts";
+import { flowTest, NO_SCAFFOLDING, SCAFFOLDING } from "./_fakes.ts";
 
 const conversation = makeConversation(3, { turns: 2 });
 
-Deno.test("personaLabel() is 'Name - Archetype', the name alone without an archetype, null without a name", () => {
-  assert.equal(personaLabel(SCAFFOLDING), "David Chen - The Pragmatic Optimist");
-  assert.equal(personaLabel({ ...SCAFFOLDING, personaArchetype: "  " }), "David Chen");
-  assert.equal(personaLabel({ ...SCAFFOLDING, personaName: null }), null);
-  assert.equal(personaLabel(NO_SCAFFOLDING), null);
-});
+flowTest(
+  "personaLabel() is 'Name - Archetype', the name alone without an archetype, null without a name",
+  () => {
+    assert.equal(personaLabel(SCAFFOLDING), "David Chen - The Pragmatic Optimist");
+    assert.equal(personaLabel({ ...SCAFFOLDING, personaArchetype: "  " }), "David Chen");
+    assert.equal(personaLabel({ ...SCAFFOLDING, personaName: null }), null);
+    assert.equal(personaLabel(NO_SCAFFOLDING), null);
+  },
+);
 
-Deno.test("buildFinalFile() overwrites client_persona from the database and never alters the turns", () => {
+flowTest("buildFinalFile() overwrites client_persona from the database and never alters the turns", () => {
   const final = buildFinalFile(conversation, SCAFFOLDING);
   assert.equal(final.personaSource, "database");
   assert.equal(final.document.conversation_metadata.client_persona, "David Chen - The Pragmatic Optimist");
@@ -26,7 +29,7 @@ Deno.test("buildFinalFile() overwrites client_persona from the database and neve
   assert.deepEqual(Object.keys(final.document), ["conversation_metadata", "turns", "input_parameters"]);
 });
 
-Deno.test("buildFinalFile() keeps the model's label when there is no persona row, and caps the name", () => {
+flowTest("buildFinalFile() keeps the model's label when there is no persona row, and caps the name", () => {
   const long = {
     ...conversation,
     conversation_metadata: { ...conversation.conversation_metadata, client_persona: "é".repeat(300) },

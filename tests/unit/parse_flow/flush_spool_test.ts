@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { rawObjectPath } from "../../../shared/adapters/object_store.ts";
 import { flushSpool } from "../../../shared/parse_flow/flush_spool.ts";
-import { fakeDeps, FakeQueue, FakeStore, quietLogs, USER } from "./_fakes.ts";
-
-quietLogs();
+import { fakeDeps, FakeQueue, FakeStore, flowTest, USER } from "./_fakes.ts";
 
 const A = "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9";
 const B = "2c3d4e5f-6071-4829-93a4-b5c6d7e8f901";
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-Deno.test("flushSpool() uploads spooled bytes write-once and deletes the spool row", async () => {
+flowTest("flushSpool() uploads spooled bytes write-once and deletes the spool row", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await queue.addSpool(A, bytes('{"id":"msg_a"}'));
@@ -24,18 +22,21 @@ Deno.test("flushSpool() uploads spooled bytes write-once and deletes the spool r
   assert.deepEqual(queue.spoolFinished, [A]);
 });
 
-Deno.test("flushSpool() finishes a row whose identical object is already stored (an earlier flush crashed)", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await queue.addSpool(A, bytes('{"id":"msg_a"}'));
-  store.objects.set(rawObjectPath(USER, A), bytes('{"id":"msg_a"}'));
-  const out = await flushSpool(fakeDeps(queue, store), 10);
-  assert.equal(out.already_stored, 1);
-  assert.equal(store.uploads.length, 1, "no second upload");
-  assert.deepEqual(queue.spoolFinished, [A]);
-});
+flowTest(
+  "flushSpool() finishes a row whose identical object is already stored (an earlier flush crashed)",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await queue.addSpool(A, bytes('{"id":"msg_a"}'));
+    store.objects.set(rawObjectPath(USER, A), bytes('{"id":"msg_a"}'));
+    const out = await flushSpool(fakeDeps(queue, store), 10);
+    assert.equal(out.already_stored, 1);
+    assert.equal(store.uploads.length, 1, "no second upload");
+    assert.deepEqual(queue.spoolFinished, [A]);
+  },
+);
 
-Deno.test("flushSpool() replaces different bytes at the raw path with the spooled response", async () => {
+flowTest("flushSpool() replaces different bytes at the raw path with the spooled response", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await queue.addSpool(A, bytes('{"id":"msg_a"}'));
@@ -46,7 +47,7 @@ Deno.test("flushSpool() replaces different bytes at the raw path with the spoole
   assert.equal(store.uploads[1].upsert, true);
 });
 
-Deno.test("flushSpool() defers rows while Storage is down and keeps their bytes", async () => {
+flowTest("flushSpool() defers rows while Storage is down and keeps their bytes", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await queue.addSpool(A, bytes("a"));
@@ -59,7 +60,7 @@ Deno.test("flushSpool() defers rows while Storage is down and keeps their bytes"
   assert.equal(queue.spoolFinished.length, 0);
 });
 
-Deno.test("flushSpool() takes at most the batch size and leaves the rest due", async () => {
+flowTest("flushSpool() takes at most the batch size and leaves the rest due", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await queue.addSpool(A, bytes("a"));
@@ -69,11 +70,14 @@ Deno.test("flushSpool() takes at most the batch size and leaves the rest due", a
   assert.equal(queue.spool.size, 1);
 });
 
-Deno.test("flushSpool() uploads bytes even when they do not match the spooled sha256 (never drop)", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await queue.addSpool(A, bytes("a"), "f".repeat(64));
-  const out = await flushSpool(fakeDeps(queue, store), 10);
-  assert.equal(out.uploaded, 1);
-  assert.equal(store.text(rawObjectPath(USER, A)), "a");
-});
+flowTest(
+  "flushSpool() uploads bytes even when they do not match the spooled sha256 (never drop)",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await queue.addSpool(A, bytes("a"), "f".repeat(64));
+    const out = await flushSpool(fakeDeps(queue, store), 10);
+    assert.equal(out.uploaded, 1);
+    assert.equal(store.text(rawObjectPath(USER, A)), "a");
+  },
+);

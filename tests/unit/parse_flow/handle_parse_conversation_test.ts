@@ -5,9 +5,7 @@ import {
   type ParseHandlerDeps,
 } from "../../../shared/parse_flow/handle_parse_conversation.ts";
 import { makeConversation, textResponse } from "../../fixtures/parse/samples.ts";
-import { fakeDeps, FakeQueue, FakeStore, quietLogs, stored } from "./_fakes.ts";
-
-quietLogs();
+import { fakeDeps, FakeQueue, FakeStore, flowTest, stored } from "./_fakes.ts";
 
 const KEY = "service-role-key-for-unit-tests";
 const A = "0a0a0a0a-1111-4111-8111-000000000001";
@@ -34,7 +32,7 @@ function post(body: unknown, headers: Record<string, string> = { authorization: 
   });
 }
 
-Deno.test("handleParseConversation() parses one conversation and answers its result", async () => {
+flowTest("handleParseConversation() parses one conversation and answers its result", async () => {
   const { queue, store, handler } = setup();
   await stored(queue, store, A, clean);
   const res = await handler(post({ conversation_id: A }));
@@ -46,7 +44,7 @@ Deno.test("handleParseConversation() parses one conversation and answers its res
   assert.equal(queue.completed[0].triggeredBy, "trigger", "a single id defaults to the trigger as source");
 });
 
-Deno.test("handleParseConversation() answers a batch in request order, once per id", async () => {
+flowTest("handleParseConversation() answers a batch in request order, once per id", async () => {
   const { queue, store, handler } = setup();
   await stored(queue, store, A, clean);
   await stored(queue, store, B, textResponse("no json here"));
@@ -57,7 +55,7 @@ Deno.test("handleParseConversation() answers a batch in request order, once per 
   assert.equal(queue.completed[0].triggeredBy, "review");
 });
 
-Deno.test("handleParseConversation() treats duplicate deliveries as no-ops", async () => {
+flowTest("handleParseConversation() treats duplicate deliveries as no-ops", async () => {
   const { queue, store, handler } = setup();
   await stored(queue, store, A, clean);
   const answers = await Promise.all([1, 2, 3, 4, 5].map(() => handler(post({ conversation_id: A }))));
@@ -67,7 +65,7 @@ Deno.test("handleParseConversation() treats duplicate deliveries as no-ops", asy
   assert.equal(queue.rows.get(A)!.attempts, 1);
 });
 
-Deno.test("handleParseConversation() flushes the spool when asked", async () => {
+flowTest("handleParseConversation() flushes the spool when asked", async () => {
   const { queue, handler } = setup();
   await queue.addSpool(A, new TextEncoder().encode(clean));
   const body = await (await handler(post({ flush_spool: true }))).json();
@@ -110,7 +108,7 @@ const refused: ReadonlyArray<[string, Request, number, string]> = [
 ];
 
 for (const [name, req, status, code] of refused) {
-  Deno.test(`handleParseConversation() refuses ${name} with ${status} ${code}`, async () => {
+  flowTest(`handleParseConversation() refuses ${name} with ${status} ${code}`, async () => {
     const { queue, handler } = setup();
     queue.add(A, null);
     const res = await handler(req);
@@ -122,7 +120,7 @@ for (const [name, req, status, code] of refused) {
   });
 }
 
-Deno.test("handleParseConversation() accepts the key in the apikey header too", async () => {
+flowTest("handleParseConversation() accepts the key in the apikey header too", async () => {
   const { queue, store, handler } = setup();
   await stored(queue, store, A, clean);
   const res = await handler(post({ conversation_id: A }, { apikey: KEY }));

@@ -13,15 +13,13 @@ import {
   fakeDeps,
   FakeQueue,
   FakeStore,
+  flowTest,
   NO_SCAFFOLDING,
   NOW,
-  quietLogs,
   SCAFFOLDING,
   stored,
   USER,
 } from "./_fakes.ts";
-
-quietLogs();
 
 const ID = "0f3b1d6e-5c2a-4f7e-9b1d-2c3e4f5a6b7c";
 // Seed 1 is "Alex Rivera - Mid-Career Professional": not the persona the request asked for (David Chen).
@@ -34,55 +32,58 @@ function captureLogs(): { lines: Record<string, unknown>[]; restore: () => void 
   return { lines, restore: () => setLogSink(prev) };
 }
 
-Deno.test("parseConversation() stores the final file with input_parameters and the database's persona", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await stored(queue, store, ID, clean);
-  const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
+flowTest(
+  "parseConversation() stores the final file with input_parameters and the database's persona",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await stored(queue, store, ID, clean);
+    const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
 
-  const path = finalObjectPath(USER, ID);
-  assert.deepEqual(result, {
-    conversation_id: ID,
-    result: "completed",
-    attempt: 1,
-    method: "direct",
-    turn_count: 4,
-    file_path: path,
-  });
-  const final = JSON.parse(store.text(path)!);
-  assert.equal(final.conversation_metadata.client_persona, "David Chen - The Pragmatic Optimist");
-  assert.equal(
-    final.conversation_metadata.session_context,
-    conversation.conversation_metadata.session_context,
-  );
-  assert.deepEqual(final.turns, conversation.turns);
-  assert.deepEqual(final.input_parameters, {
-    persona_id: SCAFFOLDING.personaId,
-    persona_key: "pragmatic_optimist",
-    persona_name: "David Chen",
-    emotional_arc_id: SCAFFOLDING.emotionalArcId,
-    emotional_arc_key: "shame_to_acceptance",
-    emotional_arc_name: "Shame to Acceptance",
-    training_topic_id: SCAFFOLDING.trainingTopicId,
-    training_topic_key: "529_plans",
-    training_topic_name: "529 Plans",
-  });
-  assert.deepEqual(store.uploads.at(-1), { path, upsert: true, contentType: "application/json" });
+    const path = finalObjectPath(USER, ID);
+    assert.deepEqual(result, {
+      conversation_id: ID,
+      result: "completed",
+      attempt: 1,
+      method: "direct",
+      turn_count: 4,
+      file_path: path,
+    });
+    const final = JSON.parse(store.text(path)!);
+    assert.equal(final.conversation_metadata.client_persona, "David Chen - The Pragmatic Optimist");
+    assert.equal(
+      final.conversation_metadata.session_context,
+      conversation.conversation_metadata.session_context,
+    );
+    assert.deepEqual(final.turns, conversation.turns);
+    assert.deepEqual(final.input_parameters, {
+      persona_id: SCAFFOLDING.personaId,
+      persona_key: "pragmatic_optimist",
+      persona_name: "David Chen",
+      emotional_arc_id: SCAFFOLDING.emotionalArcId,
+      emotional_arc_key: "shame_to_acceptance",
+      emotional_arc_name: "Shame to Acceptance",
+      training_topic_id: SCAFFOLDING.trainingTopicId,
+      training_topic_key: "529_plans",
+      training_topic_name: "529 Plans",
+    });
+    assert.deepEqual(store.uploads.at(-1), { path, upsert: true, contentType: "application/json" });
 
-  const [done] = queue.completed;
-  assert.equal(done.attempt, 1);
-  assert.equal(done.method, "direct");
-  assert.equal(done.turnCount, 4);
-  assert.equal(done.filePath, path);
-  assert.equal(done.fileSize, store.objects.get(path)!.byteLength);
-  assert.equal(done.conversationName, "David Chen - The Pragmatic Optimist");
-  assert.equal(done.triggeredBy, "trigger");
-  assert.equal(done.now, NOW);
-  assert.ok(done.durationMs > 0);
-  assert.equal(queue.rows.get(ID)!.status, "completed");
-});
+    const [done] = queue.completed;
+    assert.equal(done.attempt, 1);
+    assert.equal(done.method, "direct");
+    assert.equal(done.turnCount, 4);
+    assert.equal(done.filePath, path);
+    assert.equal(done.fileSize, store.objects.get(path)!.byteLength);
+    assert.equal(done.conversationName, "David Chen - The Pragmatic Optimist");
+    assert.equal(done.triggeredBy, "trigger");
+    assert.equal(done.now, NOW);
+    assert.ok(done.durationMs > 0);
+    assert.equal(queue.rows.get(ID)!.status, "completed");
+  },
+);
 
-Deno.test("parseConversation() logs the checklist's lines as JSON with the conversation id", async () => {
+flowTest("parseConversation() logs the checklist's lines as JSON with the conversation id", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await stored(queue, store, ID, textResponse(fenced(JSON.stringify(conversation))));
@@ -101,28 +102,34 @@ Deno.test("parseConversation() logs the checklist's lines as JSON with the conve
   assert.equal(succeeded?.method, "extracted");
 });
 
-Deno.test("parseConversation() records jsonrepair as the method for a damaged but complete response", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await stored(queue, store, ID, textResponse(trailingCommas(render(conversation, true).text)));
-  const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
-  assert.equal(result.result, "completed");
-  assert.equal(queue.completed[0].method, "jsonrepair");
-  assert.ok(queue.completed[0].fixes.length > 0, "the repair is recorded in the attempts log");
-});
+flowTest(
+  "parseConversation() records jsonrepair as the method for a damaged but complete response",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await stored(queue, store, ID, textResponse(trailingCommas(render(conversation, true).text)));
+    const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
+    assert.equal(result.result, "completed");
+    assert.equal(queue.completed[0].method, "jsonrepair");
+    assert.ok(queue.completed[0].fixes.length > 0, "the repair is recorded in the attempts log");
+  },
+);
 
-Deno.test("parseConversation() keeps the model's persona label for an orphan without scaffolding", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await stored(queue, store, ID, clean, { scaffolding: NO_SCAFFOLDING });
-  await parseConversation(fakeDeps(queue, store), ID, "sweeper");
-  const final = JSON.parse(store.text(finalObjectPath(USER, ID))!);
-  assert.equal(final.conversation_metadata.client_persona, "Alex Rivera - Mid-Career Professional");
-  assert.equal(final.input_parameters.persona_id, null);
-  assert.equal(queue.completed[0].conversationName, "Alex Rivera - Mid-Career Professional");
-});
+flowTest(
+  "parseConversation() keeps the model's persona label for an orphan without scaffolding",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await stored(queue, store, ID, clean, { scaffolding: NO_SCAFFOLDING });
+    await parseConversation(fakeDeps(queue, store), ID, "sweeper");
+    const final = JSON.parse(store.text(finalObjectPath(USER, ID))!);
+    assert.equal(final.conversation_metadata.client_persona, "Alex Rivera - Mid-Career Professional");
+    assert.equal(final.input_parameters.persona_id, null);
+    assert.equal(queue.completed[0].conversationName, "Alex Rivera - Mid-Career Professional");
+  },
+);
 
-Deno.test("parseConversation() records the computed sha256 when generation could not", async () => {
+flowTest("parseConversation() records the computed sha256 when generation could not", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await stored(queue, store, ID, clean, { sha: null });
@@ -131,25 +138,28 @@ Deno.test("parseConversation() records the computed sha256 when generation could
   assert.equal(queue.rows.get(ID)!.rawSha256, queue.completed[0].computedSha256);
 });
 
-Deno.test("parseConversation() sends a tampered raw object (sha256 mismatch) to review, never parsed", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await stored(queue, store, ID, clean, { sha: "0".repeat(64) });
-  const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
-  assert.deepEqual(result, {
-    conversation_id: ID,
-    result: "parse_failed",
-    attempt: 1,
-    outcome: "failed",
-    error_code: "raw_sha256_mismatch",
-  });
-  assert.equal(queue.failed[0].errorCode, "raw_sha256_mismatch");
-  assert.equal(queue.failed[0].computedSha256, null, "the recorded sha256 is kept, not replaced");
-  assert.equal(store.objects.has(finalObjectPath(USER, ID)), false);
-  assert.equal(queue.completed.length, 0);
-});
+flowTest(
+  "parseConversation() sends a tampered raw object (sha256 mismatch) to review, never parsed",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await stored(queue, store, ID, clean, { sha: "0".repeat(64) });
+    const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
+    assert.deepEqual(result, {
+      conversation_id: ID,
+      result: "parse_failed",
+      attempt: 1,
+      outcome: "failed",
+      error_code: "raw_sha256_mismatch",
+    });
+    assert.equal(queue.failed[0].errorCode, "raw_sha256_mismatch");
+    assert.equal(queue.failed[0].computedSha256, null, "the recorded sha256 is kept, not replaced");
+    assert.equal(store.objects.has(finalObjectPath(USER, ID)), false);
+    assert.equal(queue.completed.length, 0);
+  },
+);
 
-Deno.test("parseConversation() keeps a truncated response's partial conversation for review", async () => {
+flowTest("parseConversation() keeps a truncated response's partial conversation for review", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   const rendered = render(conversation, true);
@@ -167,7 +177,7 @@ Deno.test("parseConversation() keeps a truncated response's partial conversation
   assert.equal(store.objects.has(finalObjectPath(USER, ID)), false, "no final file for a partial result");
 });
 
-Deno.test("parseConversation() sends a refusal to review with its code", async () => {
+flowTest("parseConversation() sends a refusal to review with its code", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await stored(queue, store, ID, textResponse("I can't help with that.", { stopReason: "refusal" }));
@@ -177,7 +187,7 @@ Deno.test("parseConversation() sends a refusal to review with its code", async (
   assert.equal(queue.failed[0].partialConversation, null);
 });
 
-Deno.test("parseConversation() sends a missing raw object to review", async () => {
+flowTest("parseConversation() sends a missing raw object to review", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   const row = await stored(queue, store, ID, clean);
@@ -206,7 +216,7 @@ const infraCases: ReadonlyArray<[string, (q: FakeQueue, s: FakeStore) => void, s
 ];
 
 for (const [name, arrange, code] of infraCases) {
-  Deno.test(`parseConversation() releases the claim with backoff on ${name}`, async () => {
+  flowTest(`parseConversation() releases the claim with backoff on ${name}`, async () => {
     const queue = new FakeQueue();
     const store = new FakeStore();
     await stored(queue, store, ID, clean);
@@ -221,36 +231,42 @@ for (const [name, arrange, code] of infraCases) {
   });
 }
 
-Deno.test("parseConversation() releases when the parse engine throws (it must not, but a bug must not loop)", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await stored(queue, store, ID, clean);
-  const deps = fakeDeps(queue, store, {
-    parse: () => {
-      throw new RangeError("Maximum call stack size exceeded");
-    },
-  });
-  const result = await parseConversation(deps, ID, "trigger");
-  assert.equal(result.result === "released" && result.error_code, "internal");
-});
+flowTest(
+  "parseConversation() releases when the parse engine throws (it must not, but a bug must not loop)",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await stored(queue, store, ID, clean);
+    const deps = fakeDeps(queue, store, {
+      parse: () => {
+        throw new RangeError("Maximum call stack size exceeded");
+      },
+    });
+    const result = await parseConversation(deps, ID, "trigger");
+    assert.equal(result.result === "released" && result.error_code, "internal");
+  },
+);
 
-Deno.test("parseConversation() reports parse_failed when the SQL side gives up after too many failures", async () => {
-  const queue = new FakeQueue();
-  queue.maxInfraFailures = 1;
-  const store = new FakeStore();
-  await stored(queue, store, ID, clean);
-  store.downloadFails = "unavailable";
-  const result = await parseConversation(fakeDeps(queue, store), ID, "sweeper");
-  assert.deepEqual(result, {
-    conversation_id: ID,
-    result: "parse_failed",
-    attempt: 1,
-    outcome: "gave_up",
-    error_code: "parse_gave_up",
-  });
-});
+flowTest(
+  "parseConversation() reports parse_failed when the SQL side gives up after too many failures",
+  async () => {
+    const queue = new FakeQueue();
+    queue.maxInfraFailures = 1;
+    const store = new FakeStore();
+    await stored(queue, store, ID, clean);
+    store.downloadFails = "unavailable";
+    const result = await parseConversation(fakeDeps(queue, store), ID, "sweeper");
+    assert.deepEqual(result, {
+      conversation_id: ID,
+      result: "parse_failed",
+      attempt: 1,
+      outcome: "gave_up",
+      error_code: "parse_gave_up",
+    });
+  },
+);
 
-Deno.test("parseConversation() skips a row it cannot claim and says why", async () => {
+flowTest("parseConversation() skips a row it cannot claim and says why", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   queue.add(ID, null, SCAFFOLDING, "completed");
@@ -270,17 +286,20 @@ Deno.test("parseConversation() skips a row it cannot claim and says why", async 
   assert.equal(store.uploads.length, 0);
 });
 
-Deno.test("parseConversation() answers error (and changes nothing) when the claim cannot reach the database", async () => {
-  const queue = new FakeQueue();
-  const store = new FakeStore();
-  await stored(queue, store, ID, clean);
-  queue.failNext.claim = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
-  const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
-  assert.deepEqual(result, { conversation_id: ID, result: "error", error_code: "database_unavailable" });
-  assert.equal(queue.rows.get(ID)!.status, "raw_stored");
-});
+flowTest(
+  "parseConversation() answers error (and changes nothing) when the claim cannot reach the database",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    await stored(queue, store, ID, clean);
+    queue.failNext.claim = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const result = await parseConversation(fakeDeps(queue, store), ID, "trigger");
+    assert.deepEqual(result, { conversation_id: ID, result: "error", error_code: "database_unavailable" });
+    assert.equal(queue.rows.get(ID)!.status, "raw_stored");
+  },
+);
 
-Deno.test("parseConversation() drops its result when its claim was taken over meanwhile", async () => {
+flowTest("parseConversation() drops its result when its claim was taken over meanwhile", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await stored(queue, store, ID, clean);
@@ -293,7 +312,7 @@ Deno.test("parseConversation() drops its result when its claim was taken over me
   assert.equal(queue.completed.length, 0);
 });
 
-Deno.test("parseConversation() answers error when even the release cannot reach the database", async () => {
+flowTest("parseConversation() answers error when even the release cannot reach the database", async () => {
   const queue = new FakeQueue();
   const store = new FakeStore();
   await stored(queue, store, ID, clean);
