@@ -87,6 +87,31 @@ stackTest("generate-conversation lets the service key act for a user named in x-
   assert.equal(row.user_id, user.id);
 });
 
+stackTest(
+  "generate-conversation accepts the new sb_secret_ key (Bearer or apikey) with x-user-id",
+  async () => {
+    const secret = stackEnv().SUPABASE_SECRET_KEY;
+    assert.ok(secret, "the stack publishes its sb_secret_ key");
+    const user = await createTestUser();
+    const ways: Record<string, string>[] = [{ authorization: `Bearer ${secret}` }, { apikey: secret! }];
+    for (const auth of ways) {
+      const res = await fetch(url(), {
+        method: "POST",
+        headers: {
+          ...auth,
+          "content-type": "application/json",
+          "x-user-id": user.id,
+          prefer: "respond-async",
+        },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      await res.body?.cancel();
+    }
+    assert.equal(await rowCount(user.id), 2);
+  },
+);
+
 stackTest("generate-conversation replays an Idempotency-Key and refuses it with another body", async () => {
   const user = await createTestUser();
   const key = `idem-${crypto.randomUUID()}`;
