@@ -16,6 +16,7 @@
  *
  * called by: shared/generate/handler.ts; next: the storage trigger on_raw_object_stored → parse-conversation
  */
+import type { z } from "zod";
 import { type ClaudeClient, type ClaudeFailure } from "../adapters/claude.ts";
 import type { ConversationRepo, ConversationState } from "../adapters/conversation_repo.ts";
 import { isTransientDbError, translateDbError } from "../adapters/db.ts";
@@ -157,12 +158,27 @@ function validateScaffolding(
     throw appError("not_found", `Cannot generate: no active scaffolding for ${missing.join(", ")}`);
   }
   return {
-    persona: PersonaRowSchema.parse(rows.persona),
-    arc: EmotionalArcRowSchema.parse(rows.arc),
-    topic: TrainingTopicRowSchema.parse(rows.topic),
-    template: rows.template === null ? null : PromptTemplateRowSchema.parse(rows.template),
+    persona: readRow(PersonaRowSchema, rows.persona, "personas"),
+    arc: readRow(EmotionalArcRowSchema, rows.arc, "emotional_arcs"),
+    topic: readRow(TrainingTopicRowSchema, rows.topic, "training_topics"),
+    template: rows.template === null
+      ? null
+      : readRow(PromptTemplateRowSchema, rows.template, "prompt_templates"),
     tier: request.tier,
   };
+}
+
+/**
+ * A scaffolding row that does not match its schema is our data's fault, not the client's: a plain Error (500,
+ * details in the log), never the ZodError that the HTTP mapper would turn into a 400.
+ */
+function readRow<T extends z.ZodType>(schema: T, row: unknown, table: string): z.infer<T> {
+  const parsed = schema.safeParse(row);
+  if (!parsed.success) {
+    const paths = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
+    throw new Error(`Cannot read a ${table} row: unexpected shape at ${paths}`);
+  }
+  return parsed.data;
 }
 
 function describeFailure(f: ClaudeFailure): string {

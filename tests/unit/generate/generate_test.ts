@@ -100,6 +100,16 @@ Deno.test("generateConversation() answers 404 naming each missing scaffolding id
   assert.equal(h.claude.requests.length, 0);
 });
 
+Deno.test("generateConversation() treats a malformed scaffolding row as a server fault, not a 400", async () => {
+  const h = harness();
+  h.repo.scaffolding = { ...h.repo.scaffolding, persona: { id: PERSONA, persona_key: "x" } };
+  const err = await run(h, await input()).catch((e) => e);
+  assert.ok(!(err instanceof AppError), "not mapped to a client error");
+  assert.equal(err.name, "Error", "a ZodError would become a 400 invalid_body");
+  assert.match(err.message, /personas row: unexpected shape at name, archetype/);
+  assert.equal(h.repo.rows.size, 0);
+});
+
 Deno.test("generateConversation() answers 404 for an explicit template that does not exist", async () => {
   const h = harness();
   const err = await run(h, await input({}, { ...body, template_id: PERSONA })).catch((e) => e);
