@@ -60,9 +60,9 @@ export interface ConversationState {
   request_hash: string | null;
 }
 
+/** What step 2 records. The size is not here: the storage trigger records the stored object's own size. */
 export interface ClaudeRecord {
   rawSha256: string;
-  rawSize: number;
   stopReason: string | null;
   model: string | null;
   inputTokens: number | null;

@@ -429,7 +429,6 @@ export async function generateConversation(
     const recorded = await timer.time("db", () =>
       repo.recordClaudeResult(conversationId, {
         rawSha256: sha256,
-        rawSize: bytes.byteLength,
         stopReason: answer.stopReason,
         model: answer.model,
         inputTokens: answer.usage.input_tokens,

@@ -118,7 +118,6 @@ Deno.test("insertGenerating() + recordClaudeResult() + readState() write the pip
     assert.deepEqual(await repo.insertGenerating(r), { inserted: true });
     const ok = await repo.recordClaudeResult(r.conversationId, {
       rawSha256: "b".repeat(64),
-      rawSize: 1234,
       stopReason: "end_turn",
       model: "claude-sonnet-4-5-20250929",
       inputTokens: 1000,
@@ -247,7 +246,6 @@ Deno.test("markGenerationFailed() only moves a generating row", async () => {
     assert.equal(
       await repo.recordClaudeResult(r.conversationId, {
         rawSha256: "c".repeat(64),
-        rawSize: 1,
         stopReason: null,
         model: null,
         inputTokens: null,
