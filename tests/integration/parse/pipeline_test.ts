@@ -32,24 +32,24 @@ const text = (s: string) => new TextEncoder().encode(s);
 await ensureSecrets();
 
 /**
- * Every stand-in behaviour that answers with content. The expected end state is the parse engine's own verdict on
- * the same bytes (this suite tests the pipeline, not the parser); `mustParse` pins the behaviours a healthy parser
- * has to turn into a conversation, so a stand-in or parser regression still shows up here.
+ * Every stand-in behaviour that answers with content: the verdict it must lead to (null: either way) and the
+ * method when parsed. The row must match the parse engine's verdict on the same bytes (this suite tests the
+ * pipeline, not the parser); pinning the verdict also proves the behaviour took effect.
  */
-const behaviors: ReadonlyArray<[string, boolean]> = [
-  ["clean", true],
-  ["tool_use", true],
-  ["fenced", true],
-  ["prose_wrapped", true],
-  ["trailing_commas", true],
-  ["unescaped_quotes", false],
-  ["truncated", false],
-  ["truncated_content", false],
-  ["refusal", false],
-  ["empty", false],
+const behaviors: ReadonlyArray<[string, "parsed" | "partial" | "failed" | null, string | null]> = [
+  ["clean", "parsed", "direct"],
+  ["tool_use", "parsed", "direct"],
+  ["fenced", "parsed", "extracted"],
+  ["prose_wrapped", "parsed", "extracted"],
+  ["trailing_commas", "parsed", "jsonrepair"],
+  ["unescaped_quotes", null, null],
+  ["truncated", "partial", null],
+  ["truncated_content", "partial", null],
+  ["refusal", "failed", null],
+  ["empty", "failed", null],
 ];
 
-for (const [behavior, mustParse] of behaviors) {
+for (const [behavior, expected, method] of behaviors) {
   Deno.test({
     name: `pipeline: a ${behavior} response goes from upload to the parse engine's verdict`,
     ...opts,
@@ -57,7 +57,8 @@ for (const [behavior, mustParse] of behaviors) {
       const user = await createUser();
       const raw = await standinResponse(behavior, crypto.randomUUID());
       const verdict = parseStoredResponse(raw);
-      if (mustParse) assert.equal(verdict.outcome, "parsed", `${behavior}: ${verdict.error?.message}`);
+      if (expected) assert.equal(verdict.outcome, expected, `${behavior}: ${verdict.error?.message}`);
+      if (method) assert.equal(verdict.method, method);
       const id = await generateLike(user, raw);
       const r = await waitForStatus(id);
       assert.equal(r.parse_attempts, 1, "one attempt");
