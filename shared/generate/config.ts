@@ -7,7 +7,8 @@ import { type EnvSource, numberFromEnv, readEnv } from "../env.ts";
 import { MAX_TOKENS_MAX, MAX_TOKENS_MIN } from "./request.ts";
 
 export const DEFAULTS = {
-  model: "claude-sonnet-4-5",
+  // The current Sonnet (SDK 1.14 lists it first); claude-sonnet-4-5 reaches end-of-life on 2026-11-30.
+  model: "claude-sonnet-5-5",
   /** Upstream went 2048 → 4096 → 24576 after truncated conversations. */
   maxTokens: 24576,
   /** Upstream raised 60 s to 180 s: structured outputs with long prompts exceeded 60 s. */

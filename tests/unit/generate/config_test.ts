@@ -7,7 +7,7 @@ function env(vars: Record<string, string>) {
 
 Deno.test("settingsFromEnv() applies the documented defaults", () => {
   const { claude, generate } = settingsFromEnv(env({ ANTHROPIC_API_KEY: "sk-test" }));
-  assert.equal(claude.model, "claude-sonnet-4-5");
+  assert.equal(claude.model, "claude-sonnet-5-5");
   assert.equal(claude.maxTokens, 24576);
   assert.equal(claude.timeoutMs, 180_000);
   assert.equal(claude.maxRetries, 3);
@@ -16,7 +16,7 @@ Deno.test("settingsFromEnv() applies the documented defaults", () => {
   assert.equal(claude.baseURL, undefined);
   assert.equal(claude.standinSeed, false, "never towards the real API");
   assert.deepEqual(generate, {
-    model: "claude-sonnet-4-5",
+    model: "claude-sonnet-5-5",
     maxTokens: 24576,
     parseWaitMs: 3000,
     uploadRetries: 3,
