@@ -154,6 +154,8 @@ begin
          raw_response_path = p_name,
          raw_response_size = p_size,
          raw_stored_at = p_now,
+         -- A new upload brings the bytes back: raw retention may treat this row again.
+         raw_deleted_at = null,
          next_attempt_at = p_now,
          claimed_until = null,
          requires_manual_review = false
