@@ -140,7 +140,9 @@ async function main(): Promise<number> {
   const env = await startStack();
   write(`Local stack up in ${((performance.now() - t0) / 1000).toFixed(1)} s.\n\n`);
 
-  const code = options.demo ? await demo(env, options, realClaude) : 0;
+  // A real generation takes one to three minutes (GENERATE.md), the stand-in milliseconds.
+  const timeoutMs = !options.timeoutGiven && realClaude ? 900_000 : options.timeoutMs;
+  const code = options.demo ? await demo(env, { ...options, timeoutMs }, realClaude) : 0;
 
   write(`\nThe local stack is running (stop it with: deno task stack:stop).\n\n`);
   write(formatStackUrls(env, { stateDir: stateDir(), realClaude }) + "\n");

@@ -17,7 +17,7 @@ leaves the stack running.
                      slow:1500+fenced; docs/LOCAL_STACK.md lists them). Ignored with ANTHROPIC_API_KEY set
   --concurrency N    requests in flight at once (1-50, default 4)
   --user-id UUID     generate as this existing auth.users row (default: the demo user demo@local.test)
-  --timeout SECONDS  give up waiting after this long (10-3600, default 300)
+  --timeout SECONDS  give up waiting after this long (10-3600; default 300, or 900 with the real API)
   --no-demo          only start the stack and print its URLs
   -h, --help         this text
 
@@ -59,6 +59,8 @@ export interface DemoOptions {
   concurrency: number;
   userId: string | null;
   timeoutMs: number;
+  /** True when --timeout was given (otherwise the real API gets a longer default: its calls take minutes). */
+  timeoutGiven: boolean;
   demo: boolean;
   help: boolean;
 }
@@ -100,6 +102,7 @@ export function parseDemoOptions(args: string[]): OptionsResult {
       concurrency: Math.min(o.concurrency, o.count),
       userId: o["user-id"] ?? null,
       timeoutMs: o.timeout * 1000,
+      timeoutGiven: values.timeout !== undefined,
       demo: !o["no-demo"],
       help: o.help,
     },

@@ -11,6 +11,7 @@ Deno.test("parseDemoOptions() gives the documented defaults", () => {
     concurrency: 4,
     userId: null,
     timeoutMs: 300_000,
+    timeoutGiven: false,
     demo: true,
     help: false,
   });
@@ -37,6 +38,7 @@ Deno.test("parseDemoOptions() reads every option", () => {
   assert.equal(r.options.concurrency, 8);
   assert.equal(r.options.userId, "0f8fad5b-d9cb-469f-a165-70867728950e", "lower-cased like the database");
   assert.equal(r.options.timeoutMs, 60_000);
+  assert.equal(r.options.timeoutGiven, true);
   assert.equal(r.options.demo, false);
 });
 
