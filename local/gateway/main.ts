@@ -4,6 +4,7 @@
  *   :LOCAL_API_PORT (54321)    /functions/v1/*  Edge Functions host  (functions/host.ts)
  *                              /storage/v1/*    Storage API          (storage/api.ts)
  *                              /_internal/health, POST /_internal/reload (restart function workers)
+ *                              GET|POST /_internal/faults (fault injection for tests: faults.ts)
  *   :LOCAL_CLAUDE_PORT (54330) the Claude stand-in                   (../claude_standin/server.ts)
  *   background                 the pg_net worker                     (pg_net_worker.ts)
  * Logs are JSON lines on stdout (local/stack.ts appends them to <stateDir>/gateway.log).
@@ -22,7 +23,8 @@ import { createFunctionsHost } from "./functions/host.ts";
 import { hostedEnv, resolveDenoDir } from "./functions/hosted_env.ts";
 import { createRegistry } from "./functions/registry.ts";
 import { WorkerPool } from "./functions/worker_pool.ts";
-import { startPgNetWorker } from "./pg_net_worker.ts";
+import { Faults, handleFaultsRequest } from "./faults.ts";
+import { type PgNetWorker, startPgNetWorker } from "./pg_net_worker.ts";
 import { createStorageApi, globalFileSizeLimit } from "./storage/api.ts";
 import { DiskStore } from "./storage/disk.ts";
 import { translateApiKey } from "./api_keys.ts";
@@ -61,6 +63,12 @@ const storage = createStorageApi({
   fileSizeLimit: () => globalFileSizeLimit(config.configToml),
   log,
 });
+// The pg_net worker starts after the servers; until then a resumed pg_net has nothing to wake.
+let pgNetWorker: PgNetWorker | null = null;
+const faults = new Faults(log, {
+  killFunction: (name, reason) => pool.killFunction(name, reason),
+  wakePgNet: () => pgNetWorker?.wake(),
+});
 const standin = createStandin({
   defaultBehavior: config.standinBehavior ?? undefined,
   log: (l) => console.log(l),
@@ -98,13 +106,15 @@ async function api(req: Request): Promise<Response> {
   if (path === "/_internal/reload" && req.method === "POST") {
     return Response.json({ retired: pool.retireAll("reload requested") });
   }
+  if (path === "/_internal/faults") return await handleFaultsRequest(faults, req);
   const translated = translateApiKey(req, keys);
   if (path.startsWith("/functions/v1/")) {
     return await functionsHost(translated, path.slice("/functions/v1/".length));
   }
   if (path.startsWith("/storage/v1/")) {
     if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
-    const res = await storage(translated, path.slice("/storage/v1/".length));
+    const res = await faults.storageGate(req.signal) ??
+      await storage(translated, path.slice("/storage/v1/".length));
     for (const [k, v] of Object.entries(CORS)) res.headers.set(k, v);
     return res;
   }
@@ -127,7 +137,14 @@ const standinServer = Deno.serve({
   onListen: () => log({ event: "standin_listening", port: config.claudePort }),
 }, standin.handler);
 
-const pgNet = await startPgNetWorker(sql, { log });
+const pgNet = await startPgNetWorker(sql, {
+  log,
+  mode: () => faults.pgNet,
+  onDropped: (n) => {
+    faults.counters.pg_net_dropped += n;
+  },
+});
+pgNetWorker = pgNet;
 
 // Hot reload: any change under supabase/functions, shared/ or the extra functions folder replaces the workers.
 let reloadTimer: ReturnType<typeof setTimeout> | undefined;

@@ -27,11 +27,21 @@ interface QueuedRequest {
   timeout_milliseconds: number;
 }
 
+/**
+ * Fault injection (local/gateway/faults.ts): "paused" leaves the queue alone (wake-ups are delayed); "dropping"
+ * takes requests off the queue and never sends them (wake-ups are lost, as on a crash mid-flight).
+ */
+export type PgNetMode = "running" | "paused" | "dropping";
+
 export interface PgNetOptions {
   pollMs?: number;
   batchSize?: number;
   ttl?: string;
   log: (fields: Record<string, unknown>) => void;
+  /** Read before every batch; default always "running". */
+  mode?: () => PgNetMode;
+  /** Called with the number of requests dropped in "dropping" mode. */
+  onDropped?: (count: number) => void;
 }
 
 export interface PgNetWorker {
@@ -139,7 +149,10 @@ export async function startPgNetWorker(sql: Sql, opts: PgNetOptions): Promise<Pg
               ${o.content}, ${o.timed_out}, ${o.error_msg})`;
   }
 
+  const mode = opts.mode ?? (() => "running" as const);
+
   async function batch(): Promise<void> {
+    if (mode() === "paused") return;
     if (running) {
       again = true;
       return;
@@ -153,6 +166,15 @@ export async function startPgNetWorker(sql: Sql, opts: PgNetOptions): Promise<Pg
            where id in (select id from net.http_request_queue order by id limit ${batchSize}
                         for update skip locked)
           returning id::text as id, method, url, headers, body, timeout_milliseconds`;
+        if (mode() === "dropping" && rows.length > 0) {
+          // Out of the queue and never sent, no response row: what a worker crash mid-flight leaves behind.
+          for (const r of rows) {
+            log({ event: "pg_net_request_dropped", id: r.id, method: r.method, url: r.url });
+          }
+          opts.onDropped?.(rows.length);
+          if (rows.length === batchSize) again = true;
+          continue;
+        }
         for (const r of rows) {
           const p = performRequest(r).then((o) => record(r.id, o)).then(() => {
             log({ event: "pg_net_request", id: r.id, method: r.method, url: r.url });
@@ -166,7 +188,7 @@ export async function startPgNetWorker(sql: Sql, opts: PgNetOptions): Promise<Pg
           lastCleanup = Date.now();
           await sql`delete from net._http_response where created < now() - ${ttl}::interval`;
         }
-      } while (again && !stopped);
+      } while (again && !stopped && mode() !== "paused");
       lastError = null;
     } catch (err) {
       // The database may be down or being reset: try again on the next tick, logging each new error once.

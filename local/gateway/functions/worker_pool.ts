@@ -233,6 +233,19 @@ export class WorkerPool {
     };
   }
 
+  /**
+   * Fault injection (local/gateway/faults.ts): SIGKILL the current worker of one function, as a crash or a
+   * platform limit would. Its in-flight requests fail; the next request boots a fresh worker. Returns how many
+   * workers were killed (0 when none was running).
+   */
+  killFunction(name: string, reason: string): number {
+    const w = this.workers.get(name);
+    if (!w || w.exited) return 0;
+    this.workers.delete(name);
+    w.kill(reason);
+    return 1;
+  }
+
   /** Hot reload: every current worker finishes its requests and is replaced on the next one. */
   retireAll(reason: string): number {
     let n = 0;
