@@ -64,8 +64,9 @@ export function buildFinalFile(conversation: Conversation, scaffolding: Scaffold
   return {
     document,
     bytes: new TextEncoder().encode(JSON.stringify(document, null, 2)),
-    // conversation_name is varchar(255): a model-written label could be longer.
-    conversationName: Array.from(clientPersona).slice(0, 255).join(""),
+    // conversation_name is varchar(255): a model-written label could be longer. PostgreSQL text cannot hold
+    // U+0000, which a model-written (or reviewer-sent) label may contain: the column gets the label without it.
+    conversationName: Array.from(clientPersona.replaceAll("\u0000", "")).slice(0, 255).join(""),
     personaSource: label ? "database" : "model",
   };
 }

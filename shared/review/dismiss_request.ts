@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { appError } from "../errors.ts";
+import { hasNoNul, NO_NUL_MESSAGE } from "../http/pg_text.ts";
 import { describeZodError } from "../http/respond.ts";
 
 export const MAX_REASON_LENGTH = 500;
@@ -15,7 +16,10 @@ export interface DismissRequest {
 }
 
 const schema = z.strictObject({
-  reason: z.string().trim().min(1, "must not be empty").max(MAX_REASON_LENGTH),
+  reason: z.string().trim().min(1, "must not be empty").max(MAX_REASON_LENGTH).refine(
+    hasNoNul,
+    NO_NUL_MESSAGE,
+  ),
   reviewed_by: z.uuid().optional(),
 });
 

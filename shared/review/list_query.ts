@@ -14,6 +14,7 @@
  */
 import { z } from "zod";
 import { appError } from "../errors.ts";
+import { hasNoNul, NO_NUL_MESSAGE } from "../http/pg_text.ts";
 import { describeZodError } from "../http/respond.ts";
 import { type CursorPosition, decodeCursor, fingerprint } from "./cursor.ts";
 
@@ -44,7 +45,7 @@ const KNOWN = new Set(["status", "since", "error", "user_id", "cursor", "limit"]
 const querySchema = z.strictObject({
   status: z.enum(LIST_STATUSES).default("all"),
   since: z.iso.datetime({ offset: true }).optional(),
-  error: z.string().trim().min(1).max(200).optional(),
+  error: z.string().trim().min(1).max(200).refine(hasNoNul, NO_NUL_MESSAGE).optional(),
   user_id: z.uuid().optional(),
   cursor: z.string().min(1).optional(),
   limit: z.string().regex(/^\d{1,3}$/, "must be a whole number").transform(Number).pipe(

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { appError } from "../errors.ts";
+import { hasNoNul, NO_NUL_MESSAGE } from "../http/pg_text.ts";
 import { describeZodError } from "../http/respond.ts";
 import { coerceConversation, type Conversation, ConversationSchema } from "../parse/mod.ts";
 
@@ -29,7 +30,7 @@ export interface FieldIssue {
 
 const envelopeSchema = z.strictObject({
   conversation: z.unknown().refine((v) => v !== undefined, "is missing"),
-  notes: z.string().trim().max(MAX_NOTES_LENGTH).optional(),
+  notes: z.string().trim().max(MAX_NOTES_LENGTH).refine(hasNoNul, NO_NUL_MESSAGE).optional(),
   reviewed_by: z.uuid().optional(),
 });
 

@@ -40,3 +40,20 @@ flowTest("buildFinalFile() keeps the model's label when there is no persona row,
   assert.equal([...final.conversationName].length, 255, "conversation_name is varchar(255)");
   assert.equal(final.document.input_parameters.training_topic_key, null);
 });
+
+flowTest(
+  "buildFinalFile() leaves NUL characters out of conversation_name (PostgreSQL text cannot hold them)",
+  () => {
+    const nul = {
+      ...conversation,
+      conversation_metadata: { ...conversation.conversation_metadata, client_persona: "Ann\u0000 Lee" },
+    };
+    const final = buildFinalFile(nul, NO_SCAFFOLDING);
+    assert.equal(final.conversationName, "Ann Lee");
+    assert.equal(
+      final.document.conversation_metadata.client_persona,
+      "Ann\u0000 Lee",
+      "the file keeps the text",
+    );
+  },
+);

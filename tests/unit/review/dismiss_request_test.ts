@@ -15,6 +15,7 @@ const invalid: ReadonlyArray<[string, unknown]> = [
   ["no reason", {}],
   ["a blank reason", { reason: "   " }],
   ["a reason over 500 characters", { reason: "x".repeat(501) }],
+  ["a reason with a NUL character (PostgreSQL text cannot hold it)", { reason: "dup\u0000licate" }],
   ["an unknown field", { reason: "x", delete_raw: true }],
   ["a non-object body", "dismiss"],
 ];

@@ -66,6 +66,7 @@ const invalid: ReadonlyArray<[string, string]> = [
   ["a fractional limit", "limit=2.5"],
   ["an empty error pattern", "error=%20%20"],
   ["an error pattern over 200 characters", `error=${"x".repeat(201)}`],
+  ["an error pattern with a NUL character (PostgreSQL text cannot hold it)", "error=a%00b"],
   ["a user_id that is not a uuid", "user_id=me"],
   ["a garbage cursor", "cursor=abc"],
 ];

@@ -75,6 +75,7 @@ const envelopes: ReadonlyArray<[string, unknown]> = [
   ["no conversation", { notes: "x" }],
   ["an unknown field", { conversation, approve: true }],
   ["notes over 2000 characters", { conversation, notes: "x".repeat(2001) }],
+  ["notes with a NUL character (PostgreSQL text cannot hold it)", { conversation, notes: "a\u0000b" }],
   ["a reviewed_by that is not a uuid", { conversation, reviewed_by: "ops" }],
   ["an array body", [conversation]],
 ];
