@@ -6,10 +6,13 @@ import { supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
 import { postgresRetentionStore } from "../../../shared/adapters/postgres_retention_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
+import { redactInLogs } from "../../../shared/log.ts";
 import { handleRawRetention } from "../../../shared/retention/handle_raw_retention.ts";
 import { retentionConfigFromEnv } from "../../../shared/retention/retention_env.ts";
 
 const env = platformEnv(Deno.env);
+// Like every function holding the service key: it never reaches a log line, whatever field it ends up in.
+for (const key of env.serviceKeys) redactInLogs(key);
 
 const deps = {
   store: postgresRetentionStore(createSql(env.dbUrl, { max: 2 })),

@@ -6,10 +6,13 @@ import { createSql } from "../../../shared/adapters/db.ts";
 import { postgresMonitorStore } from "../../../shared/adapters/postgres_monitor_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
+import { redactInLogs } from "../../../shared/log.ts";
 import { handleStorageHealthMonitor } from "../../../shared/monitor/handle_storage_health_monitor.ts";
 import { monitorEnvFrom } from "../../../shared/monitor/monitor_env.ts";
 
 const env = platformEnv(Deno.env);
+// Like every function holding the service key: it never reaches a log line, whatever field it ends up in.
+for (const key of env.serviceKeys) redactInLogs(key);
 const settings = monitorEnvFrom(Deno.env);
 
 const deps = {
