@@ -24,6 +24,7 @@ import { hostedEnv, resolveDenoDir } from "./functions/hosted_env.ts";
 import { createRegistry } from "./functions/registry.ts";
 import { WorkerPool } from "./functions/worker_pool.ts";
 import { Faults, handleFaultsRequest } from "./faults.ts";
+import { healingSql } from "./healing_sql.ts";
 import { type PgNetWorker, startPgNetWorker } from "./pg_net_worker.ts";
 import { createStorageApi, globalFileSizeLimit } from "./storage/api.ts";
 import { DiskStore } from "./storage/disk.ts";
@@ -43,14 +44,17 @@ const keys = {
 const codeHash = Deno.env.get("LOCAL_GATEWAY_CODE_HASH") ?? "unknown";
 const denoDir = await resolveDenoDir();
 
-const sql = postgres(config.dbUrl, {
-  prepare: false,
-  max: 10,
-  idle_timeout: 30,
-  connect_timeout: 10,
-  onnotice: () => {},
-  connection: { application_name: "zl-local-gateway" },
-});
+// One pool for the Storage API and the pg_net worker, replaced if postgres.js breaks on a restart (healing_sql.ts).
+const db = healingSql(() =>
+  postgres(config.dbUrl, {
+    prepare: false,
+    max: 10,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: "zl-local-gateway" },
+  }), log);
+const sql = db.sql;
 
 const registry = createRegistry(config);
 const pool = new WorkerPool((entry) => hostedEnv(config, keys, entry, denoDir, log), config.apiUrl, log);
@@ -99,6 +103,7 @@ async function api(req: Request): Promise<Response> {
       code_hash: codeHash,
       extra_functions_dir: config.extraFunctionsDir,
       wall_clock_ms: config.functionWallClockMs,
+      postgres_pool_replacements: db.replacements(),
       functions: registry.list().map((f) => ({ name: f.name, verify_jwt: f.verifyJwt, source: f.source })),
       workers: pool.list(),
     });
@@ -177,7 +182,7 @@ async function shutdown(signal: string): Promise<void> {
   await pgNet.stop();
   await pool.shutdown();
   await Promise.allSettled([apiServer.shutdown(), standinServer.shutdown()]);
-  await sql.end({ timeout: 2 }).catch(() => {});
+  await db.end({ timeout: 2 }).catch(() => {});
   log({ event: "gateway_stopped" });
   Deno.exit(0);
 }

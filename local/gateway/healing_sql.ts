@@ -1,0 +1,68 @@
+/**
+ * The gateway's connection pool, made to survive a PostgreSQL restart.
+ *
+ * postgres.js 3.4.9 has a known defect when the server closes connections mid-transaction (porsager/postgres#1154,
+ * #1208; fixes proposed in #1168, #1176, #1209, none released): `sql.begin` answers the dropped query by sending
+ * `rollback` on the same connection, whose socket is already gone. The write is deferred with `setImmediate`, and
+ * `nextWrite` then throws `TypeError: Cannot read properties of null (reading 'write')` from the timer — an
+ * uncaught exception that ends the process — before it resets its pending-write state, so that pool slot never
+ * sends another byte: every later connection through it waits `connect_timeout` and fails with CONNECT_TIMEOUT.
+ * The gateway's Storage API runs every request in a transaction, so a database restart under load hit this in
+ * about half the fault-suite runs (tests/e2e/faults/postgres_restart_test.ts), killing the gateway.
+ *
+ * Remedy, local to the gateway: that one exception is caught (the query involved was already rejected with
+ * CONNECTION_CLOSED, so nothing waits for the lost write), and new queries go to a fresh pool from then on. The
+ * previous pool is not ended: its pg_net LISTEN connection and in-flight queries finish on it, and its idle
+ * connections close by themselves (`idle_timeout`). Functions use their own pools (shared/adapters/db.ts) and mostly
+ * single statements; see docs/FAULTS.md for what this means there.
+ */
+import type postgres from "postgres";
+
+type Sql = postgres.Sql;
+type Log = (fields: Record<string, unknown>) => void;
+
+/** The exception described above, and nothing else. */
+export function isPostgresJsClosedSocketWrite(err: unknown): boolean {
+  return err instanceof TypeError && err.message.includes("reading 'write'") &&
+    /postgres[/\\]src[/\\]connection\.js/.test(err.stack ?? "");
+}
+
+export interface HealingSql {
+  /** Use like a postgres.js client; every call goes to the current pool. */
+  readonly sql: Sql;
+  /** How many times the pool was replaced. */
+  replacements(): number;
+  /** Ends the current pool (shutdown). */
+  end(opts?: { timeout?: number }): Promise<void>;
+}
+
+export function healingSql(make: () => Sql, log: Log): HealingSql {
+  let current = make();
+  let replaced = 0;
+  globalThis.addEventListener("error", (event) => {
+    if (!isPostgresJsClosedSocketWrite(event.error)) return;
+    event.preventDefault();
+    replaced++;
+    current = make();
+    log({
+      event: "postgres_pool_replaced",
+      reason: "postgres.js wrote to a closed connection (porsager/postgres#1208)",
+      replacements: replaced,
+    });
+  });
+  // A function target so the proxy is callable: sql`…` and sql(…) helpers go through `apply`.
+  const target = function () {} as unknown as Sql;
+  const sql = new Proxy(target, {
+    apply: (_t, _this, args: unknown[]) =>
+      Reflect.apply(current as unknown as (...a: unknown[]) => unknown, current, args),
+    get: (_t, prop) => {
+      const value = Reflect.get(current as object, prop);
+      return typeof value === "function" ? value.bind(current) : value;
+    },
+  });
+  return {
+    sql,
+    replacements: () => replaced,
+    end: (opts) => current.end(opts),
+  };
+}
