@@ -73,11 +73,28 @@ const spoolRow = z.object({
 
 const seconds = (n: number) => `${n} seconds`;
 
+/**
+ * A value bound for a jsonb parameter, with U+0000 replaced by U+FFFD in every string and key. jsonb cannot hold
+ * U+0000 (22P05): a partial conversation salvaged from a model answer containing one made fail_parse fail, and
+ * the parse was retried as an infrastructure failure instead of being recorded once as partial. The raw object
+ * keeps the exact text; only this copy is altered (found by tests/e2e/fuzz/nul_in_model_output_test.ts).
+ */
+export function jsonbSafe(value: unknown): unknown {
+  if (typeof value === "string") {
+    return value.includes("\u0000") ? value.replaceAll("\u0000", "\ufffd") : value;
+  }
+  if (Array.isArray(value)) return value.map(jsonbSafe);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k) as string, jsonbSafe(v)]));
+  }
+  return value;
+}
+
 export function postgresParseQueue(
   sql: Sql,
   settings: ParseQueueSettings = DEFAULT_PARSE_QUEUE_SETTINGS,
 ): ParseQueue {
-  const json = (value: unknown) => sql.json(value as Parameters<typeof sql.json>[0]);
+  const json = (value: unknown) => sql.json(jsonbSafe(value) as Parameters<typeof sql.json>[0]);
   return {
     async claim(conversationId, now): Promise<ClaimResult> {
       const rows = await sql`
