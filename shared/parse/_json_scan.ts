@@ -6,14 +6,16 @@
  * model finished. This scan answers that question from the text itself, and it tolerates the damage seen in
  * practice (unescaped inner quotes, raw newlines, trailing commas) instead of stopping at the first error.
  *
- * String ends are decided the way a reader would: a quote closes a string only when the next significant
- * character is a delimiter (`,` `:` `}` `]`), the end of the text, or another quote on a later line (a
- * missing comma). So in `"I feel "left out" when"` the inner quotes stay inside the string. On valid JSON this
- * rule agrees with JSON.parse exactly.
+ * String ends are decided by the JSON grammar, not by the next character alone: a quote closes a string only
+ * when what follows is a legal continuation for a string in that place (`closesString`). After a value in an
+ * object that is `}`, or `,` and then a key (`"name":`); in an array, `]`, or `,` and then a value; after a
+ * key, `:`. So in `"I feel "left out" when"`, `"max it out", they mean` and `"note: "x": y"` the inner quotes
+ * stay inside the string, and the repair step escapes them (shared/parse/escape_inner_quotes.ts). On valid
+ * JSON this rule agrees with JSON.parse exactly: an escaped quote is never a candidate, and every real
+ * closing quote is followed by a legal continuation.
  *
  * used by: shared/parse/extract.ts (where the JSON is), shared/parse/repair.ts (was it closed, where to cut).
  */
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LBRACE = 0x7b;
@@ -23,6 +25,9 @@ const RBRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
 /**
  * Characters that JSON.parse rejects between tokens and that models and editors leave in text: zero-width
@@ -93,6 +98,103 @@ function startsValidEscape(text: string, index: number): boolean {
   }
 }
 
+/** Where a string sits: what may follow its closing quote depends on it. */
+type StringRole = "key" | "member_value" | "element";
+
+/** Whether a JSON value starts at `at`: a string, object, array, number or literal (or the text ended). */
+function startsValue(text: string, at: number): boolean {
+  if (at >= text.length) return true;
+  const code = text.charCodeAt(at);
+  if (code === QUOTE || code === LBRACE || code === LBRACKET || code === MINUS) return true;
+  if (code >= DIGIT_0 && code <= DIGIT_9) return true;
+  for (const literal of ["true", "false", "null"]) {
+    const rest = text.length - at;
+    if (rest < literal.length) {
+      if (literal.startsWith(text.slice(at))) return true; // cut inside the literal
+      continue;
+    }
+    if (!text.startsWith(literal, at)) continue;
+    const after = text.charCodeAt(at + literal.length);
+    // `nothing`, `trueish` are words, not literals.
+    if (!(after >= 0x61 && after <= 0x7a) && !(after >= 0x41 && after <= 0x5a) && after !== 0x5f) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the quote at `at` opens a property name: a quoted name on one line, then `:`. Text that ends first
+ * counts as a name: the cut decides what is kept. Linear overall: the look-ahead stops at the next quote, where
+ * the next look-ahead (if any) starts.
+ *
+ * Any name counts, not only the schema's: an unknown member (`"speaker": "client"`) read as prose would vanish
+ * into the string before it, and the conversation could then validate with that string altered. Read as a
+ * member, it fails the schema instead (no extra properties), which sends the response to review. For the same
+ * reason the value after the colon is not checked. The price: prose such as `I said "no", "really": I mean it`
+ * fails, where a reading could have parsed it.
+ */
+function isKeyAt(text: string, at: number): boolean {
+  let close = at + 1;
+  while (close < text.length) {
+    const code = text.charCodeAt(close);
+    if (code === QUOTE) break;
+    // A raw line break or control character cannot be in a name: this is prose (or damage).
+    if (code < 0x20) return false;
+    close += code === BACKSLASH ? 2 : 1;
+  }
+  if (close >= text.length) return true;
+  const colon = nextSignificant(text, close + 1);
+  return colon >= text.length || text.charCodeAt(colon) === COLON;
+}
+
+/**
+ * After a closing bracket that a string's quote would be followed by: the bracket is structure only if what
+ * comes next can follow a value (`,` `}` `]`, the end, or `"`/`{` of a member or turn whose comma is missing).
+ * `the {"name"} field` keeps its quotes.
+ */
+function followsCloser(text: string, closer: number): boolean {
+  const after = nextSignificant(text, closer + 1);
+  if (after >= text.length) return true;
+  const code = text.charCodeAt(after);
+  return code === COMMA || code === RBRACE || code === RBRACKET || code === QUOTE || code === LBRACE;
+}
+
+/**
+ * Whether the unescaped quote at `quote`, inside a string in the given role, ends that string. Each rule is the
+ * JSON grammar's continuation for that place; anything else makes the quote an inner quote the model forgot to
+ * escape. `depth` is the number of open brackets around the string (1: the root object).
+ */
+export function closesString(text: string, quote: number, role: StringRole, depth: number): boolean {
+  const next = nextSignificant(text, quote + 1);
+  // The text ended: the string ends here as far as anyone can tell; the cut keeps only complete members.
+  if (next >= text.length) return true;
+  const code = text.charCodeAt(next);
+  if (role === "key") {
+    // Keys hold no quotes in practice: the lenient rule (any delimiter) keeps damaged keys readable.
+    return code === COLON || code === COMMA || code === RBRACE || code === RBRACKET ||
+      (code === QUOTE && hasNewline(text, quote + 1, next));
+  }
+  switch (code) {
+    case RBRACE:
+    case RBRACKET:
+      // Lenient about which closer, as the scan is; strict about what follows it, unless it closes the root.
+      return depth === 1 || followsCloser(text, next);
+    case COMMA: {
+      const after = nextSignificant(text, next + 1);
+      if (after >= text.length) return true;
+      const following = text.charCodeAt(after);
+      if (following === RBRACE || following === RBRACKET) return true; // a trailing comma
+      // `"max it out", they mean`: a word after the comma, so the quote was inside the string.
+      return role === "member_value" ? following === QUOTE && isKeyAt(text, after) : startsValue(text, after);
+    }
+    case QUOTE:
+      // A missing comma: the next member or element starts on a later line.
+      return hasNewline(text, quote + 1, next) && (role === "element" || isKeyAt(text, next));
+    default:
+      // `:` after a value, a word, punctuation: not JSON, so the quote is the model's.
+      return false;
+  }
+}
+
 /** Where to cut an unclosed document so that only complete members remain, and the brackets that close it. */
 export interface CutPoint {
   /** Keep `text.slice(0, at)`. */
@@ -119,6 +221,14 @@ export interface StructureScan {
   readonly zeroWidth: readonly number[];
   /** Indexes of backslashes inside strings that start no valid escape. */
   readonly strayBackslashes: readonly number[];
+  /** Indexes of unescaped quotes inside strings that do not end them (`closesString`): the model's own quotes. */
+  readonly innerQuotes: readonly number[];
+  /**
+   * How many property names (a key string followed by `:`) the scanned text holds. After a repair the parsed
+   * value must hold as many properties: JSON.parse keeps only the last of two equal names in one object, so
+   * fewer means a reading that would silently drop something the model wrote.
+   */
+  readonly keyCount: number;
 }
 
 /** Whether anything but whitespace and separating commas follows `from`: the start of a dropped member. */
@@ -137,8 +247,11 @@ export function scanStructure(text: string, start: number): StructureScan {
   const stack: number[] = [];
   const zeroWidth: number[] = [];
   const strayBackslashes: number[] = [];
+  const innerQuotes: number[] = [];
+  let keyCount = 0;
   let inString = false;
   let stringStart = -1;
+  let role: StringRole = "key";
   let previous = -1; // last significant character outside strings; -1 at the start
   let rootKey: string | null = null; // key of the root member being read
   let inTurns = false; // inside the root object's "turns" array
@@ -154,14 +267,18 @@ export function scanStructure(text: string, start: number): StructureScan {
         if (i + 1 < length && !startsValidEscape(text, i)) strayBackslashes.push(i);
         i++; // the escaped character cannot end the string
       } else if (code === QUOTE) {
-        const next = nextSignificant(text, i + 1);
-        const nextCode = next < length ? text.charCodeAt(next) : -1;
-        const closes = next >= length || nextCode === COMMA || nextCode === COLON || nextCode === RBRACE ||
-          nextCode === RBRACKET || (nextCode === QUOTE && hasNewline(text, i + 1, next));
-        if (closes) {
+        if (closesString(text, i, role, stack.length)) {
           inString = false;
           previous = QUOTE;
-          if (stack.length === 1 && nextCode === COLON) rootKey = text.slice(stringStart + 1, i);
+          if (role === "key") {
+            const next = nextSignificant(text, i + 1);
+            if (next < length && text.charCodeAt(next) === COLON) {
+              keyCount++;
+              if (stack.length === 1) rootKey = text.slice(stringStart + 1, i);
+            }
+          }
+        } else {
+          innerQuotes.push(i);
         }
       }
       continue;
@@ -170,6 +287,9 @@ export function scanStructure(text: string, start: number): StructureScan {
       case QUOTE:
         inString = true;
         stringStart = i;
+        // In an object a string is a value only right after `:`; anything else (after `{`, `,`, or a value
+        // whose comma is missing) starts a key.
+        role = stack[stack.length - 1] === LBRACKET ? "element" : previous === COLON ? "member_value" : "key";
         break;
       case LBRACE:
       case LBRACKET:
@@ -187,7 +307,16 @@ export function scanStructure(text: string, start: number): StructureScan {
         // Lenient: a mismatched closer still closes the innermost bracket; jsonrepair sorts the rest out.
         stack.pop();
         if (stack.length === 0) {
-          return { end: i + 1, openAtEnd: null, cut: null, turnSpans, zeroWidth, strayBackslashes };
+          return {
+            end: i + 1,
+            openAtEnd: null,
+            cut: null,
+            turnSpans,
+            zeroWidth,
+            strayBackslashes,
+            innerQuotes,
+            keyCount,
+          };
         }
         if (stack.length === 2 && inTurns && turnStart >= 0) {
           turnSpans.push([turnStart, i + 1]);
@@ -242,5 +371,7 @@ export function scanStructure(text: string, start: number): StructureScan {
     turnSpans,
     zeroWidth,
     strayBackslashes,
+    innerQuotes,
+    keyCount,
   };
 }

@@ -4,7 +4,7 @@
  *   envelope.ts   read the body: text blocks or tool input, stop_reason        -> invalid_envelope, refusal, empty_output
  *   direct        JSON.parse(text)                                             -> method "direct"
  *   extract.ts    BOM/zero-width outside strings, fence, prose, string layer   -> method "extracted" | no_json
- *   repair.ts     jsonrepair on the extracted candidate; unclosed: cut + close -> method "jsonrepair" | invalid_json
+ *   repair.ts     escape inner quotes, then jsonrepair; unclosed: cut + close  -> method "jsonrepair" | invalid_json
  *   validate.ts   coercions, then the zod schema                                -> schema_invalid
  *   truncation.ts stop_reason, closure, dangling escape, missing final turn    -> outcome "partial"
  *
@@ -24,7 +24,7 @@ import { describeSchemaIssue, validateConversation } from "./validate.ts";
  * Bump on every change of behaviour (a different outcome, method, conversation, fix or message for any input),
  * so re-parses after an upgrade can be told apart in the attempts log. Format: year.month.sequence.
  */
-export const PARSER_VERSION = "2026.11.1";
+export const PARSER_VERSION = "2026.11.2";
 
 export const ALL_STEPS: readonly ParseStep[] = ["direct", "extract", "repair"];
 

@@ -15,6 +15,7 @@ export {
   parseStoredResponse,
 } from "./chain.ts";
 export { type Envelope, type EnvelopeContent, type EnvelopeResult, readEnvelope } from "./envelope.ts";
+export { escapeInnerQuotes, type QuoteEscape } from "./escape_inner_quotes.ts";
 export { extractCandidate, type Extraction, type ExtractResult, textPosition } from "./extract.ts";
 export { type PositionMap, type Repair, repairCandidate, type RepairResult } from "./repair.ts";
 export {

@@ -2,9 +2,11 @@
  * Step 4 of the parse chain: turn a damaged JSON candidate into a value, and say whether the document had to be
  * closed.
  *
- * jsonrepair fixes what models actually break (unescaped inner quotes, raw newlines, trailing commas, single
- * quotes), but it also closes cut-off JSON silently, so its output can look complete when the model never
- * finished. This step therefore decides closure itself (shared/parse/_json_scan.ts):
+ * First the inner quotes the model did not escape get their backslash (shared/parse/escape_inner_quotes.ts: the
+ * JSON grammar decides which quotes end strings). Then jsonrepair fixes the rest of what models break (raw
+ * newlines, trailing commas, missing commas, single quotes), but it also closes cut-off JSON silently, so its
+ * output can look complete when the model never finished. This step therefore decides closure itself
+ * (shared/parse/_json_scan.ts):
  * - closed document: jsonrepair turn by turn, and the rest of the document must agree on where the turns are;
  * - unclosed document: cut back to the last complete turn (or complete top-level member), close the brackets,
  *   and parse that. Nothing after the cut is kept, so no string, number or turn is ever finished by a guess.
@@ -15,6 +17,7 @@ import { isRecord } from "./_is_record.ts";
 import { jsonrepair } from "jsonrepair";
 import { scanStructure } from "./_json_scan.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
+import { candidateIndex, escapeAndScan, innerQuoteFix, insertBackslashes } from "./escape_inner_quotes.ts";
 import type { Fix, ParseError } from "./result.ts";
 import { parseError } from "./result.ts";
 
@@ -38,21 +41,6 @@ export type RepairResult =
 export type PositionMap = (candidateIndex: number) => number;
 
 const identity: PositionMap = (index) => index;
-
-/**
- * Doubles backslashes that begin no JSON escape (`C:\path`), so the characters the model wrote survive:
- * jsonrepair would drop the backslash and change the content.
- */
-function keepStrayBackslashes(text: string, indexes: readonly number[]): string {
-  const parts: string[] = [];
-  let from = 0;
-  for (const index of indexes) {
-    parts.push(text.slice(from, index + 1));
-    from = index;
-  }
-  parts.push(text.slice(from));
-  return parts.join("");
-}
 
 function plural(count: number, one: string, many: string): string {
   return `${count} ${count === 1 ? one : many}`;
@@ -81,6 +69,20 @@ function parseLeniently(text: string): { value: unknown; repaired: boolean } | n
   } catch {
     return null;
   }
+}
+
+/** Properties in all objects of a parsed value. Iterative: repaired input can nest deeper than the stack. */
+function countProperties(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    // No spread: an array of many thousand elements would exceed the argument limit.
+    const children = Array.isArray(item) ? item : isRecord(item) ? Object.values(item) : [];
+    if (isRecord(item)) count += children.length;
+    for (const child of children) pending.push(child);
+  }
+  return count;
 }
 
 type Spans = readonly (readonly [number, number])[];
@@ -143,13 +145,24 @@ export function repairCandidate(candidate: string, positionOf: PositionMap = ide
     return { ok: true, repair: { value: parsed.value, unclosed: false }, fixes };
   }
 
-  const scan = scanStructure(candidate, start);
-  // Ending inside a string yet on a closing brace is how a complete document with ambiguous quoting reads
-  // (`"the "snowball", which"`), not how a cut one does: it goes to jsonrepair, whose reading must then agree
-  // with the text's turns (parseByTurns), so a document that really was cut there still cannot come out complete.
-  const misreadQuote = scan.openAtEnd?.inString === true && /\}\s*$/.test(candidate);
+  // repair: inner quotes the model did not escape. Backslashes only, so every string still reads as written.
+  const { escape, scan } = escapeAndScan(candidate, start, positionOf);
+  const escaped = escape.text;
+  const modelPosition: PositionMap = (index) => positionOf(candidateIndex(escape, index));
+  // Ending inside a string yet on a closing brace is how a complete document with quoting the grammar cannot
+  // resolve reads, not how a cut one does: it goes to jsonrepair, whose reading must then agree with the text's
+  // turns (parseByTurns), so a document that really was cut there still cannot come out complete.
+  const misreadQuote = scan.openAtEnd?.inString === true && /\}\s*$/.test(escaped);
   const cut = misreadQuote ? null : scan.cut;
-  let text = candidate;
+  if (cut === null) {
+    fixes.push(...escape.fixes);
+  } else {
+    // Only the quotes in the part that is kept count: the unfinished member after the cut is dropped.
+    const end = candidateIndex(escape, cut.at);
+    const kept = escape.escaped.filter((index) => index < end);
+    if (kept.length > 0) fixes.push(innerQuoteFix(kept.length, positionOf(kept[0])));
+  }
+  let text = escaped;
   if (cut !== null && scan.openAtEnd !== null) {
     // repair: unfinished document. Keep complete members only, then close what is open at the cut.
     fixes.push({
@@ -158,27 +171,39 @@ export function repairCandidate(candidate: string, positionOf: PositionMap = ide
       detail: describeOpen(scan.openAtEnd.inString, scan.openAtEnd.brackets),
     });
     if (cut.dropped !== null) fixes.push({ step: "repair", code: "drop_unfinished", detail: cut.dropped });
-    text = candidate.slice(0, cut.at) + cut.closers;
+    text = escaped.slice(0, cut.at) + cut.closers;
   }
   const strays = scan.strayBackslashes.filter((index) => cut === null || index < cut.at);
   if (strays.length > 0) {
+    // repair: backslashes that begin no JSON escape (`C:\path`) are doubled, so the characters the model wrote
+    // survive: jsonrepair would drop the backslash and change the content.
     fixes.push({
       step: "repair",
       code: "keep_stray_backslash",
       detail: plural(strays.length, "backslash", "backslashes"),
     });
-    text = keepStrayBackslashes(text, strays);
+    text = insertBackslashes(text, strays);
   }
   // Positions moved if the text was cut or backslashes were doubled: scan the text that gets parsed.
-  const spans = text === candidate ? scan.turnSpans : scanStructure(text, start).turnSpans;
+  const parsedScan = text === escaped ? scan : scanStructure(text, start);
 
-  const syntax = cut === null ? findJsonSyntaxError(candidate) : null;
+  const syntax = cut === null ? findJsonSyntaxError(escaped) : null;
   const cause = syntax === null
     ? "an unknown error"
-    : describeSyntaxError(syntax, positionOf(syntax.position));
-  const parsed = parseByTurns(text, spans);
+    : describeSyntaxError(syntax, modelPosition(syntax.position));
+  const parsed = parseByTurns(text, parsedScan.turnSpans);
   if (parsed === "disagrees") {
     const error = parseError("invalid_json", "Cannot repair JSON: the repaired turns do not match the text");
+    return { ok: false, error, unclosed: cut !== null, fixes };
+  }
+  if (parsed !== "unreadable" && countProperties(parsed.value) < parsedScan.keyCount) {
+    // A name repeated in one object: JSON.parse keeps only the last value. After a repair that means the reading
+    // split a string into members (`"He typed "a", "role": "admin" here"` inside a turn that has a role), and
+    // what the model wrote under the first name would silently disappear.
+    const error = parseError(
+      "invalid_json",
+      "Cannot repair JSON: the repaired properties do not match the text",
+    );
     return { ok: false, error, unclosed: cut !== null, fixes };
   }
   if (parsed === "unreadable") {

@@ -62,6 +62,11 @@ export type FixCode =
   | "strip_prose_after"
   /** extract: the text was a JSON string holding the document; one level was decoded. */
   | "decode_string"
+  /**
+   * repair: quotes inside string values that the model left unescaped got a backslash (detail: how many, and the
+   * first position). The JSON grammar decided which quotes end strings; the strings read exactly as written.
+   */
+  | "escape_inner_quote"
   /** repair: jsonrepair rewrote a damaged document (detail: the first syntax error it fixed). */
   | "jsonrepair"
   /** repair: backslashes that began no valid escape were kept as backslashes. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { scanStructure } from "../../../shared/parse/_json_scan.ts";
+import { closesString, scanStructure } from "../../../shared/parse/_json_scan.ts";
 
 const doc = (turns: string) => `{"conversation_metadata": {"client_persona": "A - B"}, "turns": [${turns}]}`;
 const turn = (n: number) => `{"turn_number": ${n}, "role": "user", "content": "hi"}`;
@@ -146,4 +146,64 @@ Deno.test("scanStructure() stays linear on pathological quoting", () => {
   const started = performance.now();
   scanStructure(text, 0);
   assert.ok(performance.now() - started < 500, "took too long");
+});
+
+Deno.test("closesString() ends a string only where the JSON grammar can continue", () => {
+  // `at` marks the quote being judged; depth 3 is a turn's member inside the root's turns array.
+  const cases: { text: string; role: "key" | "member_value" | "element"; depth?: number; closes: boolean }[] =
+    [
+      // a value in an object
+      { text: '"x"@, "role": "user"', role: "member_value", closes: true },
+      { text: '"x"@,\n      "emotional_context": {', role: "member_value", closes: true },
+      { text: '"x"@, "role": user', role: "member_value", closes: true }, // a damaged value
+      { text: '"x"@, "speaker": "client"', role: "member_value", closes: true }, // an unknown member
+      { text: '"x"@, "really": I mean', role: "member_value", closes: true }, // prose, but reads as a member
+      { text: '"x"@, "a\\"b": 1', role: "member_value", closes: true }, // an escaped quote in the name
+      { text: '"x"@, "hold\non": 1', role: "member_value", closes: false }, // a raw line break: prose
+      { text: '"max it out"@, they mean', role: "member_value", closes: false },
+      { text: '"snowball"@, which', role: "member_value", closes: false },
+      { text: '"low"@, "medium" or "high"', role: "member_value", closes: false },
+      { text: '"x"@,\n  }', role: "member_value", closes: true }, // trailing comma
+      { text: '"x"@,', role: "member_value", closes: true }, // cut after the comma
+      { text: '"x"@, "emot', role: "member_value", closes: true }, // cut inside the next name
+      { text: '"note: "x"@: y"', role: "member_value", closes: false },
+      { text: '"x"@\n  }\n]', role: "member_value", closes: true },
+      { text: '"the {"name"@} field"', role: "member_value", closes: false },
+      { text: '"x"@}', role: "member_value", depth: 1, closes: true }, // the root closes: prose may follow
+      { text: '"x"@}\n\nLet me know', role: "member_value", depth: 1, closes: true },
+      { text: '"x"@\n  "role": "user"', role: "member_value", closes: true }, // missing comma
+      { text: '"He said:\n"@hello" there"', role: "member_value", closes: false },
+      { text: '"x"@ "role": "user"', role: "member_value", closes: false }, // same line: prose
+      { text: '"free money"@"', role: "member_value", closes: false },
+      { text: '"x"@', role: "member_value", closes: true }, // the text ended
+      // an element of an array
+      { text: '"a"@, "b"', role: "element", closes: true },
+      { text: '"a"@, 2', role: "element", closes: true },
+      { text: '"a"@, null]', role: "element", closes: true },
+      { text: '"a"@, nothing', role: "element", closes: false },
+      { text: '"a"@]', role: "element", closes: true },
+      { text: '"a"@: b', role: "element", closes: false },
+      // a key: any delimiter, as before
+      { text: '"role"@: "user"', role: "key", closes: true },
+      { text: '"ro"@le": "user"', role: "key", closes: false },
+    ];
+  for (const { text: marked, role, depth, closes } of cases) {
+    const at = marked.indexOf("@") - 1;
+    const text = marked.replace("@", "");
+    assert.equal(closesString(text, at, role, depth ?? 3), closes, JSON.stringify(marked));
+  }
+});
+
+Deno.test("scanStructure() lists the inner quotes and counts property names", () => {
+  const text = '{"turns": [{"content": "say "max it out", they mean", "n": 1}], "x": {"y": "a "b" c"}}';
+  const scan = scanStructure(text, 0);
+  assert.equal(scan.end, text.length);
+  assert.deepEqual(scan.innerQuotes.map((index) => text.slice(index - 3, index + 2)), [
+    'ay "m',
+    'out",',
+    '"a "b',
+    ' "b" ',
+  ]);
+  assert.equal(scan.keyCount, 5);
+  assert.equal(scan.turnSpans.length, 1);
 });

@@ -4,11 +4,6 @@ import { repairCandidate } from "../../../shared/parse/repair.ts";
 Deno.test("repairCandidate() repairs the damage models produce, keeping every string as written", () => {
   const cases: { name: string; candidate: string; value: unknown }[] = [
     {
-      name: "unescaped inner quotes",
-      candidate: '{"content": "I feel "left out" when friends go out.", "n": 1}',
-      value: { content: 'I feel "left out" when friends go out.', n: 1 },
-    },
-    {
       name: "literal newlines",
       candidate: '{"content": "line one\n\nline two"}',
       value: { content: "line one\n\nline two" },
@@ -36,6 +31,57 @@ Deno.test("repairCandidate() repairs the damage models produce, keeping every st
   }
 });
 
+Deno.test("repairCandidate() escapes inner quotes before jsonrepair, content exactly as written", () => {
+  const cases: { name: string; candidate: string; value: unknown; fixes: string[] }[] = [
+    {
+      name: "a quoted phrase before a word",
+      candidate: '{"content": "I feel "left out" when friends go out.", "n": 1}',
+      value: { content: 'I feel "left out" when friends go out.', n: 1 },
+      fixes: ["escape_inner_quote"],
+    },
+    {
+      name: "a quoted phrase before a comma and a word",
+      candidate: '{"turns": [{"content": "When people say "max it out", they mean the limit.", "n": 1}]}',
+      value: { turns: [{ content: 'When people say "max it out", they mean the limit.', n: 1 }] },
+      fixes: ["escape_inner_quote"],
+    },
+    {
+      name: "with trailing commas, which jsonrepair then fixes",
+      candidate: '{"turns": [{"content": "the "snowball", which",},],}',
+      value: { turns: [{ content: 'the "snowball", which' }] },
+      fixes: ["escape_inner_quote", "jsonrepair"],
+    },
+  ];
+  for (const { name, candidate, value, fixes } of cases) {
+    const result = repairCandidate(candidate);
+    assert.ok(result.ok, name);
+    assert.deepEqual(result.repair.value, value, name);
+    assert.deepEqual(result.fixes.map((fix) => fix.code), fixes, name);
+  }
+});
+
+Deno.test("repairCandidate() names the first syntax error left after escaping, at its place in the text", () => {
+  const result = repairCandidate('{"a": "x "y", z", "b": [1,]}', (index) => index + 100);
+  assert.ok(result.ok);
+  assert.deepEqual(result.fixes, [
+    { step: "repair", code: "escape_inner_quote", detail: "2 quotes, the first at position 109" },
+    { step: "repair", code: "jsonrepair", detail: "trailing comma at position 126" },
+  ]);
+});
+
+Deno.test("repairCandidate() counts only the escaped quotes it keeps when it cuts", () => {
+  const text = `{${metadataText}, "turns": [{"content": "a "b" c"}, {"content": "say "max it out", they`;
+  const result = repairCandidate(text);
+  assert.ok(result.ok);
+  assert.equal(result.repair.unclosed, true);
+  assert.deepEqual((result.repair.value as { turns: unknown[] }).turns, [{ content: 'a "b" c' }]);
+  assert.deepEqual(result.fixes[0], {
+    step: "repair",
+    code: "escape_inner_quote",
+    detail: `2 quotes, the first at position ${text.indexOf('"b"')}`,
+  });
+});
+
 Deno.test("repairCandidate() records the first syntax error it repaired", () => {
   const result = repairCandidate('{"a": [1, 2,]}', (index) => index + 100);
   assert.ok(result.ok);
@@ -53,6 +99,7 @@ Deno.test("repairCandidate() records backslashes it kept", () => {
 });
 
 const metadata = '"conversation_metadata": {"client_persona": "A - B"}';
+const metadataText = metadata;
 const turn = (n: number) => `{"turn_number": ${n}, "content": "text ${n}"}`;
 
 Deno.test("repairCandidate() cuts an unclosed document back to complete turns, never finishing one", () => {
@@ -98,14 +145,31 @@ Deno.test("repairCandidate() repairs damage inside the complete part of an unclo
 });
 
 Deno.test("repairCandidate() fails with a position, never with model text, when no reading is safe", () => {
-  const result = repairCandidate('{"turns": [{"content": "call it "the snowball", which is silly"}]}');
+  // Two numbers where one value belongs: jsonrepair cannot place the second, and a guess could lose it.
+  const candidate = '{"turns": [{"content": "call it "the snowball", which"}], "x": 1 2}';
+  const result = repairCandidate(candidate);
   assert.ok(!result.ok);
-  assert.equal(result.error.code, "invalid_json");
-  assert.match(
-    result.error.message,
-    /^Cannot parse JSON: expected ',' or '}' after property value at position \d+$/,
+  assert.deepEqual(result.error, {
+    code: "invalid_json",
+    // The position is in the model's text, not in the escaped copy (two backslashes were added before it).
+    message: `Cannot parse JSON: expected ',' or '}' after property value at position ${
+      candidate.indexOf("2}")
+    }`,
+  });
+});
+
+Deno.test("repairCandidate() fails when its reading would repeat a property name in one object", () => {
+  // Read by the grammar, `"a", "role": "admin"` is a member: the turn would have two roles, and JSON.parse would
+  // keep only the second, so the content after "He typed" would silently be lost.
+  const result = repairCandidate(
+    '{"turns": [{"role": "user", "content": "He typed "a", "role": "admin" in the box", "n": 1}]}',
   );
-  assert.doesNotMatch(result.error.message, /snowball/);
+  assert.ok(!result.ok);
+  assert.deepEqual(result.error, {
+    code: "invalid_json",
+    message: "Cannot repair JSON: the repaired properties do not match the text",
+  });
+  assert.equal(result.unclosed, false);
 });
 
 Deno.test("repairCandidate() never throws on deeply nested input", () => {
