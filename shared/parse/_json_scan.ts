@@ -148,12 +148,14 @@ function isKeyAt(text: string, at: number): boolean {
 
 /**
  * After a closing bracket that a string's quote would be followed by: the bracket is structure only if what
- * comes next can follow a value (`,` `}` `]`, the end, or `"`/`{` of a member or turn whose comma is missing).
- * `the {"name"} field` keeps its quotes.
+ * comes next can follow a value (`,` `}` `]`, or `"`/`{` of a member or turn whose comma is missing).
+ * `the {"name"} field` keeps its quotes. The end of the text proves nothing: a response cut right after
+ * `{"name"}` must not turn the rest of its string into a closed object, so the string stays open (and its member
+ * is dropped with the cut). Inside a document no closer ends the text; the root's own closer is not judged here.
  */
 function followsCloser(text: string, closer: number): boolean {
   const after = nextSignificant(text, closer + 1);
-  if (after >= text.length) return true;
+  if (after >= text.length) return false;
   const code = text.charCodeAt(after);
   return code === COMMA || code === RBRACE || code === RBRACKET || code === QUOTE || code === LBRACE;
 }
@@ -193,6 +195,23 @@ export function closesString(text: string, quote: number, role: StringRole, dept
       // `:` after a value, a word, punctuation: not JSON, so the quote is the model's.
       return false;
   }
+}
+
+/**
+ * Whether `text`, whose scan ended inside a string, still ends the way a complete document does: with a run of
+ * closing brackets long enough to close everything the scan had open. That is a finished response whose quoting
+ * the grammar could not resolve (a closing quote missing, say), not a cut one: a cut right after `{"name"}` in a
+ * string ends with fewer closers than there are open brackets.
+ */
+export function endsLikeClosedDocument(text: string, scan: StructureScan): boolean {
+  if (scan.openAtEnd === null || !scan.openAtEnd.inString) return false;
+  let closers = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i);
+    if (code === RBRACE || code === RBRACKET) closers++;
+    else if (!isJsonWhitespace(code) && !isZeroWidth(code)) break;
+  }
+  return closers > 0 && closers >= scan.openAtEnd.brackets.length;
 }
 
 /** Where to cut an unclosed document so that only complete members remain, and the brackets that close it. */

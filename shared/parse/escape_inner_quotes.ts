@@ -13,7 +13,7 @@
  *
  * called by: shared/parse/repair.ts (first, on the whole candidate); next: cut/close, then jsonrepair.
  */
-import { scanStructure, type StructureScan } from "./_json_scan.ts";
+import { endsLikeClosedDocument, scanStructure, type StructureScan } from "./_json_scan.ts";
 import type { Fix } from "./result.ts";
 
 export interface QuoteEscape {
@@ -69,9 +69,9 @@ export function candidateIndex(escape: QuoteEscape, textIndex: number): number {
 
 /**
  * Escapes the inner quotes of `candidate` (a JSON document, closed or cut off, starting at its first `{` or `[`).
- * Leaves the text as it is when the grammar finds no consistent reading: a document that closes with `}` while
- * the scan still sits inside a string (`"a "b"} c"` style damage) is handed on unchanged, so the later steps fail
- * it rather than build on a reading the grammar could not confirm. Never throws; linear in the text.
+ * Leaves the text as it is when the grammar finds no consistent reading: a document that ends with the closers of
+ * a complete one while the scan still sits inside a string (a closing quote missing) is handed on unchanged, so
+ * the later steps fail it rather than build on a reading the grammar could not confirm. Never throws; linear.
  */
 export function escapeInnerQuotes(
   candidate: string,
@@ -92,8 +92,7 @@ export function escapeAndScan(
   positionOf: (candidateIndex: number) => number,
 ): { readonly escape: QuoteEscape; readonly scan: StructureScan } {
   const scan = scanStructure(candidate, start);
-  const misread = scan.openAtEnd?.inString === true && /\}\s*$/.test(candidate);
-  if (scan.innerQuotes.length === 0 || misread) {
+  if (scan.innerQuotes.length === 0 || endsLikeClosedDocument(candidate, scan)) {
     return { escape: { text: candidate, escaped: [], fixes: [] }, scan };
   }
   const text = insertBackslashes(candidate, scan.innerQuotes);

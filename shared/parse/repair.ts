@@ -15,7 +15,7 @@
  */
 import { isRecord } from "./_is_record.ts";
 import { jsonrepair } from "jsonrepair";
-import { scanStructure } from "./_json_scan.ts";
+import { endsLikeClosedDocument, scanStructure } from "./_json_scan.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
 import { candidateIndex, escapeAndScan, innerQuoteFix, insertBackslashes } from "./escape_inner_quotes.ts";
 import type { Fix, ParseError } from "./result.ts";
@@ -149,10 +149,10 @@ export function repairCandidate(candidate: string, positionOf: PositionMap = ide
   const { escape, scan } = escapeAndScan(candidate, start, positionOf);
   const escaped = escape.text;
   const modelPosition: PositionMap = (index) => positionOf(candidateIndex(escape, index));
-  // Ending inside a string yet on a closing brace is how a complete document with quoting the grammar cannot
-  // resolve reads, not how a cut one does: it goes to jsonrepair, whose reading must then agree with the text's
-  // turns (parseByTurns), so a document that really was cut there still cannot come out complete.
-  const misreadQuote = scan.openAtEnd?.inString === true && /\}\s*$/.test(escaped);
+  // Ending inside a string yet with the closers of a complete document is how a finished response with quoting
+  // the grammar cannot resolve reads, not how a cut one does: it goes to jsonrepair, whose reading must then agree
+  // with the text's turns (parseByTurns), so a document that really was cut there still cannot come out complete.
+  const misreadQuote = endsLikeClosedDocument(escaped, scan);
   const cut = misreadQuote ? null : scan.cut;
   if (cut === null) {
     fixes.push(...escape.fixes);

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { closesString, scanStructure } from "../../../shared/parse/_json_scan.ts";
+import { closesString, endsLikeClosedDocument, scanStructure } from "../../../shared/parse/_json_scan.ts";
 
 const doc = (turns: string) => `{"conversation_metadata": {"client_persona": "A - B"}, "turns": [${turns}]}`;
-const turn = (n: number) => `{"turn_number": ${n}, "role": "user", "content": "hi"}`;
+// Like real turns, these end in a non-string value (real ones end in the emotional context object).
+const turn = (n: number) => `{"turn_number": ${n}, "role": "user", "content": "hi", "n": ${n}}`;
 
 Deno.test("scanStructure() finds the end of valid JSON and counts the root turns", () => {
   const text = doc([turn(1), turn(2), turn(3)].join(", ")) + "\n\nThanks!";
@@ -60,6 +61,15 @@ Deno.test("scanStructure() cuts an unclosed document back to the last complete m
       kept: `${metadata}, "turns": [${turn(1)}`,
       closers: "]}",
       dropped: null,
+      turns: 1,
+    },
+    {
+      // `"…"}` at the very end may be an inner quote and a brace inside the string (`Use the {"name"}…`).
+      name: "right after a turn whose last value is a string",
+      text: `${metadata}, "turns": [${turn(1)}, {"turn_number": 2, "content": "hi"}`,
+      kept: `${metadata}, "turns": [${turn(1)}`,
+      closers: "]}",
+      dropped: "turns[1]",
       turns: 1,
     },
     {
@@ -169,7 +179,7 @@ Deno.test("closesString() ends a string only where the JSON grammar can continue
       { text: '"note: "x"@: y"', role: "member_value", closes: false },
       { text: '"x"@\n  }\n]', role: "member_value", closes: true },
       { text: '"the {"name"@} field"', role: "member_value", closes: false },
-      { text: '"x"@}', role: "member_value", depth: 1, closes: true }, // the root closes: prose may follow
+      { text: '"x"@}', role: "member_value", depth: 1, closes: true }, // the root closes: the document is complete
       { text: '"x"@}\n\nLet me know', role: "member_value", depth: 1, closes: true },
       { text: '"x"@\n  "role": "user"', role: "member_value", closes: true }, // missing comma
       { text: '"He said:\n"@hello" there"', role: "member_value", closes: false },
@@ -181,7 +191,9 @@ Deno.test("closesString() ends a string only where the JSON grammar can continue
       { text: '"a"@, 2', role: "element", closes: true },
       { text: '"a"@, null]', role: "element", closes: true },
       { text: '"a"@, nothing', role: "element", closes: false },
-      { text: '"a"@]', role: "element", closes: true },
+      { text: '"a"@]}', role: "element", closes: true },
+      { text: '"a"@]', role: "element", closes: false }, // a closer at the end of a cut text proves nothing
+      { text: '"x"@}', role: "member_value", closes: false },
       { text: '"a"@: b', role: "element", closes: false },
       // a key: any delimiter, as before
       { text: '"role"@: "user"', role: "key", closes: true },
@@ -206,4 +218,17 @@ Deno.test("scanStructure() lists the inner quotes and counts property names", ()
   ]);
   assert.equal(scan.keyCount, 5);
   assert.equal(scan.turnSpans.length, 1);
+});
+
+Deno.test("endsLikeClosedDocument() tells unresolved quoting in a finished document from a cut text", () => {
+  const cases: { text: string; closed: boolean }[] = [
+    { text: '{"turns": [{"content": "a "b" c}]}', closed: true }, // the closing quote is missing
+    { text: '{"turns": [{"content": "a "b" c}]}\n', closed: true },
+    { text: '{"m": {"x": "Use the {"name"}', closed: false }, // cut inside the string
+    { text: '{"turns": [{"content": "a "b" c', closed: false }, // cut, no closer at all
+    { text: '{"turns": [{"content": "a"}]}', closed: false }, // not inside a string
+  ];
+  for (const { text, closed } of cases) {
+    assert.equal(endsLikeClosedDocument(text, scanStructure(text, 0)), closed, text);
+  }
 });
