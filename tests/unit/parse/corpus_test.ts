@@ -28,6 +28,7 @@ const NEVER_PARSED = new Set([
   "max_tokens_cut",
   "cut_end_turn",
   "fenced_cut",
+  "inner_quote_cut",
   "max_tokens_complete",
   "no_stop_reason",
   "dangling_escape",
