@@ -7,8 +7,9 @@
  *   healStack()                      Storage up, pg_net running, stand-in default cleared, PostgreSQL accepting
  *                                    connections: every test calls it in `finally`
  *   restartPostgres(mode)            `pg_ctl restart -m fast|immediate` of the stack's own cluster
+ *   withDurableCommits(fn)           synchronous_commit on for a crash test (the local cluster runs with it off)
  *   generate(userId, opts)           one POST to generate-conversation (service key + x-user-id)
- *   avoidCronTick(ms)                waits until pg_cron's next minute tick is at least `ms` away
+ *   queuedWakeups(ids) / invokeParse(ids)   pg_net's queued wake-ups for these conversations; a direct parse call
  *   fastForward(userId)              ends this user's leases and backoffs now (instead of sleeping for them)
  *   settle(userId)                   sweeps (as pg_cron would) until no row of the user is in flight
  *   assertNothingLost(userId, answers)   the suite's end condition (below)
@@ -230,6 +231,29 @@ export function generateMany(
   }));
 }
 
+/** Queued pg_net requests that would wake parse-conversation for any of these conversations (one id or a batch). */
+export async function queuedWakeups(ids: readonly string[]): Promise<number> {
+  const [r] = await sql()`
+    select count(*)::int as n from net.http_request_queue q,
+           lateral (select convert_from(q.body, 'utf8')::jsonb as b) j
+     where q.url like '%/functions/v1/parse-conversation'
+       and (j.b ->> 'conversation_id' = any(${ids as string[]})
+            or exists (select 1 from jsonb_array_elements_text(coalesce(j.b -> 'conversation_ids', '[]'))
+                        as x(id) where x.id = any(${ids as string[]})))`;
+  return r.n;
+}
+
+/** parse-conversation called as pg_net calls it (service key); resolves with the HTTP status. */
+export async function invokeParse(conversationIds: readonly string[]): Promise<number> {
+  const res = await fetch(`${stackEnv().SUPABASE_URL}/functions/v1/parse-conversation`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${serviceKey()}`, "content-type": "application/json" },
+    body: JSON.stringify({ conversation_ids: conversationIds, source: "manual" }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
 export async function statusCounts(userId: string): Promise<Record<string, number>> {
   const rows = await sql()`
     select processing_status, count(*)::int as n from public.conversations where user_id = ${userId} group by 1`;
@@ -254,16 +278,6 @@ export async function waitUntil(
 
 // ---------------------------------------------------------------------------------------------------------------
 // Time
-
-/**
- * pg_cron fires `sweep-conversations` at the start of every minute. A test whose fault window must not contain
- * that tick (a spool flush during a Storage outage defers its rows by 30 s) waits here until the next tick is at
- * least `windowMs` away. Costs nothing most of the time, at most `windowMs`.
- */
-export async function avoidCronTick(windowMs: number): Promise<void> {
-  const untilTick = 60_000 - (Date.now() % 60_000);
-  if (untilTick < windowMs) await new Promise((r) => setTimeout(r, untilTick + 1500));
-}
 
 /**
  * Ends this user's waiting periods now, as if the clock had moved on: parse claims (60 s lease), parse backoffs

@@ -14,6 +14,7 @@ import {
   generateMany,
   getFaults,
   healStack,
+  queuedWakeups,
   report,
   roundMs,
   setFaults,
@@ -25,18 +26,6 @@ import {
 import { createTestUser, sql, stackTest } from "../../support/stack.ts";
 
 const N = 6;
-
-/** Queued pg_net requests that would wake any of these conversations (single-id or batched bodies). */
-async function queuedWakeups(ids: readonly string[]): Promise<number> {
-  const [r] = await sql()`
-    select count(*)::int as n from net.http_request_queue q,
-           lateral (select convert_from(q.body, 'utf8')::jsonb as b) j
-     where q.url like '%/functions/v1/parse-conversation'
-       and (j.b ->> 'conversation_id' = any(${ids as string[]})
-            or exists (select 1 from jsonb_array_elements_text(coalesce(j.b -> 'conversation_ids', '[]'))
-                        as x(id) where x.id = any(${ids as string[]})))`;
-  return r.n;
-}
 
 async function parseAttempts(userId: string): Promise<number[]> {
   const rows = await sql()`

@@ -7,18 +7,23 @@
  *   - fast (a clean shutdown: every session is ended with 57P01) while the batch waits on Claude: every
  *     generation finishes on new connections, 201, completed;
  *   - immediate (a crash: no shutdown checkpoint, crash recovery at start, and pg_net's UNLOGGED queue comes back
- *     empty) while a staggered batch is at every stage at once: some requests are refused before Claude
- *     (503, nothing asked, nothing to lose), the rest end completed once the sweeper has run — including those
- *     whose wake-up died with the queue or whose parse lost its database mid-way.
+ *     empty) with work held at every stage: wake-ups queued in pg_net (lost with the queue), conversations claimed
+ *     by a parse stuck in its download (their worker loses its database), generations waiting on Claude (their
+ *     rows must be updated on new connections), and one request arriving during the crash (refused before
+ *     Claude, 503, or served). Everything accepted ends completed once the sweeper has run.
  */
 import assert from "node:assert/strict";
 import {
   assertNothingLost,
+  type GenerateAnswer,
   generateMany,
   healStack,
+  invokeParse,
+  queuedWakeups,
   report,
   restartPostgres,
   roundMs,
+  setFaults,
   setStandinBehavior,
   settle,
   statusCounts,
@@ -64,52 +69,65 @@ stackTest(
 );
 
 stackTest(
-  "fault: PostgreSQL crashed (immediate) mid-batch → refused before Claude or completed, none stuck",
+  "fault: PostgreSQL crashed (immediate) with work at every stage → nothing lost once the sweeper has run",
   async () => {
     const user = await createTestUser();
-    const N = 12;
-    let answers: Awaited<ReturnType<typeof generateMany>> = [];
-    let restartMs = 0;
+    const PER_STAGE = 3;
+    let queuedLost = 0;
+    let crashMs = 0;
+    let answers: GenerateAnswer[] = [];
     try {
-      await setStandinBehavior("slow:300+clean");
-      // One generation every 100 ms: when the crash comes, some are inserting, some wait on Claude, some upload,
-      // some parse, some are done.
       await withDurableCommits(async () => {
-        const inFlight = generateMany(user.id, N, { staggerMs: 100 });
-        await new Promise((r) => setTimeout(r, 550));
-        restartMs = await restartPostgres("immediate");
-        answers = await inFlight;
+        await setStandinBehavior("clean");
+        // Stage "wake-up queued": stored, the trigger's wake-up waiting in pg_net's queue.
+        await setFaults({ pg_net: "paused" });
+        const queued = await generateMany(user.id, PER_STAGE, { respondAsync: true });
+        // Stage "parsing": stored, claimed by parse-conversation, which is stuck in the raw download.
+        const parsing = await generateMany(user.id, PER_STAGE, { respondAsync: true });
+        await setFaults({ storage: "hang" });
+        const parseCall = invokeParse(parsing.map((a) => a.conversationId!));
+        await waitUntil(async () => (await statusCounts(user.id)).parsing === PER_STAGE, "the claims");
+        // Stage "waiting on Claude": rows inserted, the answer still to come.
+        await setStandinBehavior("slow:1500+clean");
+        const waiting = generateMany(user.id, PER_STAGE);
+        await waitUntil(async () => (await statusCounts(user.id)).generating === PER_STAGE, "the inserts");
+        const ids = [...queued, ...parsing].map((a) => a.conversationId!);
+        const before = await queuedWakeups(ids);
+        assert.ok(before >= 2 * PER_STAGE, `the wake-ups are queued (${before})`);
+
+        // Crash. One more generation arrives while the server is down or recovering.
+        const during = generateMany(user.id, 1);
+        crashMs = await restartPostgres("immediate");
+        queuedLost = before - await queuedWakeups(ids);
+        assert.equal(queuedLost, before, "pg_net's queue is UNLOGGED: the crash emptied it");
+        await setFaults({ storage: "up", pg_net: "running" });
+        answers = [...queued, ...parsing, ...await waiting, ...await during];
+        await parseCall.catch(() => null);
       });
     } finally {
       await healStack();
     }
-    const recovery = await settle(user.id, { fastForward: true });
-    const rows = await assertNothingLost(user.id, answers);
-    const byAnswer = answers.reduce<Record<string, number>>((m, a) => {
-      const k = `${a.status}${a.errorCode ? `:${a.errorCode}` : ""}`;
-      m[k] = (m[k] ?? 0) + 1;
-      return m;
-    }, {});
     for (const a of answers) {
       assert.ok(
         a.status === 201 ||
           (a.status === 503 && a.errorCode === "upstream_unavailable" && a.conversationId === null),
-        `201, or refused before Claude was asked: ${JSON.stringify(a)}`,
+        `201, or refused before Claude was asked (nothing to lose): ${JSON.stringify(a)}`,
       );
     }
+    // Claims die with the worker's connections (60 s lease) and releases wait out a backoff: both are moved to now.
+    const recovery = await settle(user.id, { fastForward: true });
+    const rows = await assertNothingLost(user.id, answers);
     assert.equal(
       rows.length,
       answers.filter((a) => a.status === 201).length,
-      "a row for each accepted generation",
+      "one row per accepted generation",
     );
-    assert.ok(
-      rows.every((r) => r.processing_status === "completed"),
-      JSON.stringify(rows.map((r) => r.processing_status)),
-    );
+    assert.deepEqual(rows.map((r) => r.processing_status), rows.map(() => "completed"));
     report("postgres_crash_immediate", {
-      generations: N,
-      answers: byAnswer,
-      restart_ms: roundMs(restartMs),
+      generations: answers.length,
+      refused: answers.filter((a) => a.status !== 201).length,
+      wakeups_lost_in_crash: queuedLost,
+      restart_ms: roundMs(crashMs),
       settle_ms: roundMs(recovery.ms),
       sweeps: recovery.sweeps,
       fast_forwarded: recovery.fastForwarded,
