@@ -32,9 +32,15 @@ import {
 } from "../../support/faults.ts";
 import postgres from "postgres";
 import { healingSql, isPostgresJsClosedSocketWrite } from "../../../local/gateway/healing_sql.ts";
+import { isExternalDatabase } from "../../../local/paths.ts";
 import { createTestUser, sql, stackEnv, stackTest } from "../../support/stack.ts";
 
-stackTest(
+/** Restarts need the stack's own cluster: skipped when DATABASE_URL points the tests at another database. */
+function clusterTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, fn, ignore: isExternalDatabase(), sanitizeResources: false, sanitizeOps: false });
+}
+
+clusterTest(
   "fault: PostgreSQL restarted (fast) while a batch waits on Claude → everything reconnects, all completed",
   async () => {
     const user = await createTestUser();
@@ -68,7 +74,7 @@ stackTest(
   },
 );
 
-stackTest(
+clusterTest(
   "fault: PostgreSQL crashed (immediate) with work at every stage → nothing lost once the sweeper has run",
   async () => {
     const user = await createTestUser();
