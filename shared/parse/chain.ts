@@ -11,6 +11,7 @@
  * called by: the parse-conversation function and cli/parse.ts; see docs/PARSING.md.
  */
 import { ZERO_WIDTH } from "./_json_scan.ts";
+import { repeatsPropertyName } from "./_property_count.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
 import { readEnvelope } from "./envelope.ts";
 import { extractCandidate, type Extraction, textPosition } from "./extract.ts";
@@ -58,12 +59,26 @@ function isBlank(text: string): boolean {
   return BLANK.test(text);
 }
 
+/**
+ * Valid JSON that repeats a property name in one object: JSON.parse would keep only the last value. With unescaped
+ * inner quotes, `"content": "He said "x", "content": "y"` parses, and the content the model wrote is lost.
+ */
+const REPEATED_NAME: JsonOutcome = {
+  ok: false,
+  error: parseError("invalid_json", "Cannot parse JSON: a property name repeats in one object"),
+  method: null,
+  unclosed: false,
+};
+
 function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): JsonOutcome {
   if (steps.has("direct")) {
     try {
       const value: unknown = JSON.parse(text);
       // A JSON string may hold the document (one level of encoding): extraction decodes it.
-      if (typeof value !== "string") return { ok: true, value, method: "direct", unclosed: false };
+      if (typeof value !== "string") {
+        if (repeatsPropertyName(text, value)) return REPEATED_NAME;
+        return { ok: true, value, method: "direct", unclosed: false };
+      }
     } catch {
       // not valid JSON as a whole: next step
     }
@@ -77,10 +92,17 @@ function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): Js
     if (!extracted.ok) return { ok: false, error: extracted.error, method: null, unclosed: false };
     extraction = extracted.extraction;
     candidate = extraction.candidate;
+    let value: unknown;
+    let isValid = true;
     try {
-      return { ok: true, value: JSON.parse(candidate), method: "extracted", unclosed: false };
+      value = JSON.parse(candidate);
     } catch {
-      // damaged or unclosed: next step
+      isValid = false; // damaged or unclosed: next step
+    }
+    if (isValid) {
+      return repeatsPropertyName(candidate, value)
+        ? REPEATED_NAME
+        : { ok: true, value, method: "extracted", unclosed: false };
     }
   }
   const ext = extraction;

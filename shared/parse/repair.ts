@@ -14,6 +14,7 @@
  * called by: shared/parse/chain.ts; next: shared/parse/validate.ts.
  */
 import { isRecord } from "./_is_record.ts";
+import { countProperties } from "./_property_count.ts";
 import { jsonrepair } from "jsonrepair";
 import { endsLikeClosedDocument, scanStructure } from "./_json_scan.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
@@ -69,20 +70,6 @@ function parseLeniently(text: string): { value: unknown; repaired: boolean } | n
   } catch {
     return null;
   }
-}
-
-/** Properties in all objects of a parsed value. Iterative: repaired input can nest deeper than the stack. */
-function countProperties(value: unknown): number {
-  let count = 0;
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    // No spread: an array of many thousand elements would exceed the argument limit.
-    const children = Array.isArray(item) ? item : isRecord(item) ? Object.values(item) : [];
-    if (isRecord(item)) count += children.length;
-    for (const child of children) pending.push(child);
-  }
-  return count;
 }
 
 type Spans = readonly (readonly [number, number])[];
