@@ -5,13 +5,16 @@
  *   deno run -A bench/parse.bench.ts --medians          a Markdown table of medians (docs/BENCHMARKS.md)
  *
  * clean     structured-output text: envelope + JSON.parse + schema (the common case)
+ * quotes    unescaped inner quotes only, some before a comma (`"max it out", they`): the grammar's escaping
+ *           step makes the text valid, so jsonrepair has nothing left to do
  * damaged   fenced, with unescaped inner quotes, literal newlines and trailing commas: extraction, the
- *           structural scan, jsonrepair turn by turn and the schema (the pre-structured-outputs failure mode)
+ *           structural scan, escaping, jsonrepair turn by turn and the schema (the pre-structured-outputs
+ *           failure mode)
  * truncated cut at 90 % with stop_reason max_tokens: scan, cut back, parse the complete part, salvage
  *
  * Targets (issue 10): clean 50 kB <= 1 ms, damaged 50 kB <= 10 ms, damaged 500 kB <= 100 ms.
  */
-import { parseStoredResponse } from "../shared/parse/mod.ts";
+import { type Conversation, parseStoredResponse } from "../shared/parse/mod.ts";
 import {
   fenced,
   literalNewlines,
@@ -24,15 +27,25 @@ import {
 
 const encoder = new TextEncoder();
 
-/** The pretty JSON of a generated conversation grown until its response body reaches `bytes`. */
-function conversationText(bytes: number): string {
+/** A generated conversation grown until the response body of its pretty JSON reaches `bytes`. */
+function conversationOfSize(bytes: number): Conversation {
   let turns = 2;
-  let text = render(makeConversation(100, { turns, sentences: 4 }), true).text;
-  while (encoder.encode(textResponse(text)).length < bytes) {
+  let conversation = makeConversation(100, { turns, sentences: 4 });
+  while (encoder.encode(textResponse(render(conversation, true).text)).length < bytes) {
     turns += 2;
-    text = render(makeConversation(100, { turns, sentences: 4 }), true).text;
+    conversation = makeConversation(100, { turns, sentences: 4 });
   }
-  return text;
+  return conversation;
+}
+
+/** Every third turn gets a quote before a comma, the case jsonrepair alone cannot read. */
+function withCommaQuotes(conversation: Conversation): Conversation {
+  const turns = conversation.turns.map((turn, index) =>
+    index % 3 === 0
+      ? { ...turn, content: `${turn.content} They call it "the snowball", which is fine.` }
+      : turn
+  );
+  return { ...conversation, turns };
 }
 
 interface BenchCase {
@@ -45,11 +58,19 @@ interface BenchCase {
 
 const cases: BenchCase[] = [];
 for (const [group, bytes] of [["5 kB", 5_000], ["50 kB", 50_000], ["500 kB", 500_000]] as const) {
-  const text = conversationText(bytes);
+  const conversation = conversationOfSize(bytes);
+  const text = render(conversation, true).text;
+  const quotes = unescapeQuotes(render(withCommaQuotes(conversation), true).text);
   const damaged = fenced(trailingCommas(literalNewlines(unescapeQuotes(text))));
   const truncated = text.slice(0, Math.floor(text.length * 0.9));
   cases.push(
     { name: `clean ${group}`, group, raw: encoder.encode(textResponse(text)), expected: "parsed/direct" },
+    {
+      name: `quotes ${group}`,
+      group,
+      raw: encoder.encode(textResponse(quotes)),
+      expected: "parsed/jsonrepair",
+    },
     {
       name: `damaged ${group}`,
       group,
