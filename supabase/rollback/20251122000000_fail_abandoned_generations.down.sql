@@ -1,8 +1,10 @@
 do $$
 begin
-  if exists (select 1 from pg_namespace where nspname = 'cron')
-     and exists (select 1 from cron.job where jobname = 'fail-abandoned-generations') then
-    perform cron.unschedule('fail-abandoned-generations');
+  -- Nested: cron.job must not be named in a statement that runs where pg_cron is absent (a scratch database).
+  if to_regclass('cron.job') is not null then
+    if exists (select 1 from cron.job where jobname = 'fail-abandoned-generations') then
+      perform cron.unschedule('fail-abandoned-generations');
+    end if;
   end if;
 end
 $$;
