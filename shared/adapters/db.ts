@@ -4,11 +4,19 @@
  */
 import postgres from "postgres";
 import { AppError, appError } from "../errors.ts";
+import { logger } from "../log.ts";
+import { healingSql } from "./healing_sql.ts";
 
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
 
 export function createSql(dbUrl: string, opts: { max?: number } = {}): Sql {
+  // Wrapped so a database restart during a transaction cannot end the worker (healing_sql.ts).
+  return healingSql(() => makeSql(dbUrl, opts), (fields) => logger.warn("postgres_pool_replaced", fields))
+    .sql;
+}
+
+function makeSql(dbUrl: string, opts: { max?: number }): Sql {
   return postgres(dbUrl, {
     prepare: false,
     max: opts.max ?? 4,

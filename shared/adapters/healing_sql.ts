@@ -1,5 +1,5 @@
 /**
- * The gateway's connection pool, made to survive a PostgreSQL restart.
+ * A postgres.js connection pool made to survive a PostgreSQL restart (the gateway's and the functions').
  *
  * postgres.js 3.4.9 has a known defect when the server closes connections mid-transaction (porsager/postgres#1154,
  * #1208; fixes proposed in #1168, #1176, #1209, none released): `sql.begin` answers the dropped query by sending
@@ -10,11 +10,11 @@
  * The gateway's Storage API runs every request in a transaction, so a database restart under load hit this in
  * about half the fault-suite runs (tests/e2e/faults/postgres_restart_test.ts), killing the gateway.
  *
- * Remedy, local to the gateway: that one exception is caught (the query involved was already rejected with
+ * Remedy (the gateway's pool and every function's, through shared/adapters/db.ts createSql): that one exception is caught (the query involved was already rejected with
  * CONNECTION_CLOSED, so nothing waits for the lost write), and new queries go to a fresh pool from then on. The
  * previous pool is not ended: its pg_net LISTEN connection and in-flight queries finish on it, and its idle
- * connections close by themselves (`idle_timeout`). Functions use their own pools (shared/adapters/db.ts) and mostly
- * single statements; see docs/FAULTS.md for what this means there.
+ * connections close by themselves (`idle_timeout`). Functions that use `sql.begin` (review, monitor) would otherwise
+ * die with the same exception on a database restart; see docs/FAULTS.md.
  */
 import type postgres from "postgres";
 
