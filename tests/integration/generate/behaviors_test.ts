@@ -86,7 +86,7 @@ interface Expectation {
   truncated?: boolean;
   attempts?: number;
   perCallSeed?: boolean;
-  /** Overrides the fixed seed: some wordings defeat the repair step (see unescaped_quotes). */
+  /** Overrides the fixed seed: pins a wording (see unescaped_quotes). */
   seed?: string;
 }
 
@@ -104,11 +104,12 @@ const EXPECTED: Record<string, Expectation> = {
   prose_wrapped: { status: 201, settled: "completed", method: "extracted" },
   trailing_commas: { status: 201, settled: "completed", method: "jsonrepair" },
   unescaped_quotes: { status: 201, settled: "completed", method: "jsonrepair" },
-  // Some wordings defeat jsonrepair (`"When people say "max it out", they mean…"`: a stray quote before a comma
-  // reads as the end of the string). Such a response is not lost: it waits in review with its raw bytes.
+  // The wording parser 2026.11.1 failed (`"When people say "max it out", they mean…"`: a stray quote before a
+  // comma read as the end of the string); since 2026.11.2 the grammar escapes it, and it completes.
   "unescaped_quotes ": {
     status: 201,
-    settled: "parse_failed",
+    settled: "completed",
+    method: "jsonrepair",
     seed: "generate-behaviors-unescaped_quotes-v1",
   },
   // Content that cannot become a complete conversation goes to review, its raw bytes kept.
