@@ -100,6 +100,11 @@ export interface MemoryTrend {
   growthKb: number | null;
   /** Least-squares trend over the measured phase of the last pid, kB per minute. */
   slopeKbPerMin: number | null;
+  /**
+   * The same trend over the second half of the measured phase only. V8 sizes its heap lazily, so a busy
+   * process's RSS climbs for minutes before it levels off; a leak keeps climbing in the second half too.
+   */
+  lateSlopeKbPerMin: number | null;
 }
 
 /**
@@ -117,6 +122,8 @@ export function memoryTrends(samples: readonly MemorySample[], measuredFrom: num
     const measured = last.filter((s) => s.t >= measuredFrom);
     const warm = measured[0] ?? null;
     const end = mine[mine.length - 1] ?? null;
+    const mid = measured.length > 0 ? (measured[0].t + measured[measured.length - 1].t) / 2 : 0;
+    const late = measured.filter((s) => s.t >= mid);
     return {
       name,
       pids,
@@ -126,6 +133,7 @@ export function memoryTrends(samples: readonly MemorySample[], measuredFrom: num
       peakKb: mine.length > 0 ? Math.max(...mine.map((s) => s.rssKb)) : null,
       growthKb: warm && end ? end.rssKb - warm.rssKb : null,
       slopeKbPerMin: measured.length >= 2 ? slope(measured.map((s) => ({ x: s.t / 60, y: s.rssKb }))) : null,
+      lateSlopeKbPerMin: late.length >= 2 ? slope(late.map((s) => ({ x: s.t / 60, y: s.rssKb }))) : null,
     };
   });
 }
@@ -229,7 +237,17 @@ export function formatReport(r: LoadReport): string {
     } ms, p99 ${fmtMs(c.e2eP99Ms)} ms`,
     "",
   );
-  const mem = [["PROCESS", "PIDS", "START MB", "WARM MB", "END MB", "PEAK MB", "GROWTH MB", "TREND MB/MIN"]];
+  const mem = [[
+    "PROCESS",
+    "PIDS",
+    "START MB",
+    "WARM MB",
+    "END MB",
+    "PEAK MB",
+    "GROWTH MB",
+    "TREND MB/MIN",
+    "LATE TREND",
+  ]];
   for (const m of r.memory) {
     mem.push([
       m.name,
@@ -239,11 +257,14 @@ export function formatReport(r: LoadReport): string {
       mb(m.endKb),
       mb(m.peakKb),
       signedMb(m.growthKb),
-      m.slopeKbPerMin === null ? "-" : signedMb(m.slopeKbPerMin),
+      signedMb(m.slopeKbPerMin),
+      signedMb(m.lateSlopeKbPerMin),
     ]);
   }
-  out.push("Memory (VmRSS from /proc/<pid>/status; growth = end − warm)");
-  out.push(...table(mem, ["l", "l", "r", "r", "r", "r", "r", "r"]).map((l) => `  ${l}`));
+  out.push(
+    "Memory (VmRSS from /proc/<pid>/status; growth = end − warm; late trend = second half of the run)",
+  );
+  out.push(...table(mem, ["l", "l", "r", "r", "r", "r", "r", "r", "r"]).map((l) => `  ${l}`));
   const replaced = r.memory.filter((m) => m.pids.length > 1);
   if (replaced.length > 0) {
     out.push(
@@ -284,15 +305,15 @@ export function formatMarkdown(r: LoadReport): string {
       } ` +
       `completed/s; request → completed p50 ${fmtMs(c.e2eP50Ms)} ms, p99 ${fmtMs(c.e2eP99Ms)} ms.`,
     "",
-    "| process | start MB | warm MB | end MB | peak MB | growth MB | trend MB/min |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| process | start MB | warm MB | end MB | peak MB | growth MB | trend MB/min | late trend MB/min |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   );
   for (const m of r.memory) {
     out.push(
       `| ${m.name}${m.pids.length > 1 ? " (replaced)" : ""} | ${mb(m.startKb)} | ${mb(m.warmKb)} | ${
         mb(m.endKb)
-      } | ${mb(m.peakKb)} | ${signedMb(m.growthKb)} | ${
-        m.slopeKbPerMin === null ? "-" : signedMb(m.slopeKbPerMin)
+      } | ${mb(m.peakKb)} | ${signedMb(m.growthKb)} | ${signedMb(m.slopeKbPerMin)} | ${
+        signedMb(m.lateSlopeKbPerMin)
       } |`,
     );
   }

@@ -2,8 +2,8 @@
  * The load run: many concurrent clients against the local stack for a few minutes, then throughput, latency per
  * endpoint, what became of every conversation, and the memory of the gateway and its function workers.
  *
- *   deno task bench:load [--clients 50] [--duration 180] [--warmup 10] [--users 10] [--review-share 0.2]
- *                        [--async] [--sample-every 5] [--drain 120] [--json | --markdown]
+ *   deno task bench:load [--clients 50] [--duration 180] [--warmup 60] [--users 10] [--review-share 0.2]
+ *                        [--async] [--sample-every 5] [--drain 120] [--json | --markdown] [--samples-file F]
  *
  * Each client is a closed loop (next request when the last one is answered, no think time), signed in as one of
  * `--users` users, picking per request: generate-conversation (POST, the stand-in at zero latency, `clean`),
@@ -13,8 +13,11 @@
  *
  * Requests that start during the warm-up are not counted. Memory (VmRSS of the gateway process and of each
  * function worker, its children, from /proc/<pid>/status) is sampled every `--sample-every` seconds; growth is
- * end minus the first sample after the warm-up, plus a least-squares trend. After the run the pipeline is
+ * end minus the first sample after the warm-up, plus least-squares trends over the whole measured phase and over
+ * its second half (V8 grows a busy process's heap for minutes before it levels off: the late trend tells a
+ * leak from that). After the run the pipeline is
  * drained (the sweeper is run as pg_cron would) and the run's rows, raw objects and 201 answers are reconciled.
+ * `--samples-file` writes every memory sample as CSV (t_s,process,pid,rss_kb) to see the shape of a trend.
  *
  * Bounded: loopback URLs only, at most 200 clients and 30 minutes, and a watchdog ends the process if anything
  * hangs. Results: docs/BENCHMARKS.md, "Load". Not part of ./bin/test; tests/e2e/load_smoke_test.ts runs it
@@ -55,6 +58,7 @@ const argsSchema = z.object({
   drain: z.coerce.number().int().min(0).max(600),
   json: z.boolean(),
   markdown: z.boolean(),
+  "samples-file": z.string().optional(),
 });
 type Args = z.infer<typeof argsSchema>;
 
@@ -69,7 +73,7 @@ function readArgs(): Args {
     options: {
       clients: { type: "string", default: "50" },
       duration: { type: "string", default: "180" },
-      warmup: { type: "string", default: "10" },
+      warmup: { type: "string", default: "60" },
       users: { type: "string", default: "10" },
       "review-share": { type: "string", default: "0.2" },
       async: { type: "boolean", default: false },
@@ -77,6 +81,7 @@ function readArgs(): Args {
       drain: { type: "string", default: "120" },
       json: { type: "boolean", default: false },
       markdown: { type: "boolean", default: false },
+      "samples-file": { type: "string" },
     },
   });
   const parsed = argsSchema.safeParse(values);
@@ -439,6 +444,10 @@ async function main(): Promise<void> {
     const load = loadAverage();
     const measuredEndIso = new Date(Date.now() - (performance.now() - measuredEnd)).toISOString();
 
+    if (args["samples-file"]) {
+      const csv = memory.map((m) => `${m.t.toFixed(1)},${m.name},${m.pid},${m.rssKb}`);
+      Deno.writeTextFileSync(args["samples-file"], ["t_s,process,pid,rss_kb", ...csv].join("\n") + "\n");
+    }
     const measured = samples.filter((x) => x.startedAt >= measuredStart);
     const seconds = args.duration;
     const endpoints = summarize(measured, seconds);

@@ -71,11 +71,16 @@ Deno.test("memoryTrends() measures growth from the warm sample, and a replaced w
   assert.equal(g.growthKb, 2_000);
   assert.equal(g.peakKb, 152_000);
   assert.ok(Math.abs(g.slopeKbPerMin! - 1_000) < 1e-6, String(g.slopeKbPerMin));
+  assert.ok(
+    Math.abs(g.lateSlopeKbPerMin! - 1_000) < 1e-6,
+    "second half of the run: the samples at 70 s and 130 s",
+  );
   const w = t.find((m) => m.name === "worker:x")!;
   assert.deepEqual(w.pids, [20, 21]);
   assert.equal(w.warmKb, 60_000, "the new process's first measured sample");
   assert.equal(w.growthKb, 6_000);
   assert.ok(Math.abs(w.slopeKbPerMin! - 6_000) < 1e-6, String(w.slopeKbPerMin));
+  assert.equal(w.lateSlopeKbPerMin, null, "too few samples for a late trend");
 });
 
 const REPORT: LoadReport = {
