@@ -13,6 +13,7 @@ import type {
   ParseQueue,
   ReleaseClaim,
   ReleaseResult,
+  Scaffolding,
   SpooledRaw,
 } from "../parse_flow/parse_queue.ts";
 
@@ -117,18 +118,7 @@ export function postgresParseQueue(
           rawPath: r.raw_response_path,
           rawSha256: r.raw_sha256,
           claimedUntil: r.claimed_until,
-          scaffolding: {
-            personaId: r.persona_id,
-            personaKey: r.persona_key,
-            personaName: r.persona_name,
-            personaArchetype: r.persona_archetype,
-            emotionalArcId: r.emotional_arc_id,
-            emotionalArcKey: r.emotional_arc_key,
-            emotionalArcName: r.emotional_arc_name,
-            trainingTopicId: r.training_topic_id,
-            trainingTopicKey: r.training_topic_key,
-            trainingTopicName: r.training_topic_name,
-          },
+          scaffolding: scaffoldingFromRow(r),
         },
       };
     },
@@ -235,5 +225,32 @@ export function postgresParseQueue(
         select private.defer_spooled_raw(
           p_conversation_id => ${conversationId}::uuid, p_error => ${error}, p_now => ${now})`;
     },
+  };
+}
+
+/** The scaffolding columns (`persona_id` … `training_topic_name`) of a claimed or locked row, as `Scaffolding`. */
+export function scaffoldingFromRow(r: {
+  persona_id: string | null;
+  persona_key: string | null;
+  persona_name: string | null;
+  persona_archetype: string | null;
+  emotional_arc_id: string | null;
+  emotional_arc_key: string | null;
+  emotional_arc_name: string | null;
+  training_topic_id: string | null;
+  training_topic_key: string | null;
+  training_topic_name: string | null;
+}): Scaffolding {
+  return {
+    personaId: r.persona_id,
+    personaKey: r.persona_key,
+    personaName: r.persona_name,
+    personaArchetype: r.persona_archetype,
+    emotionalArcId: r.emotional_arc_id,
+    emotionalArcKey: r.emotional_arc_key,
+    emotionalArcName: r.emotional_arc_name,
+    trainingTopicId: r.training_topic_id,
+    trainingTopicKey: r.training_topic_key,
+    trainingTopicName: r.training_topic_name,
   };
 }

@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import type { Sql } from "./db.ts";
+import { scaffoldingFromRow } from "./parse_queue_postgres.ts";
 import type { CursorPosition } from "../review/cursor.ts";
 import type { ListQuery } from "../review/list_query.ts";
 import type {
@@ -313,18 +314,7 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
         const written = await writeFinal({
           conversationId: r.conversation_id,
           userId: r.user_id,
-          scaffolding: {
-            personaId: r.persona_id,
-            personaKey: r.persona_key,
-            personaName: r.persona_name,
-            personaArchetype: r.persona_archetype,
-            emotionalArcId: r.emotional_arc_id,
-            emotionalArcKey: r.emotional_arc_key,
-            emotionalArcName: r.emotional_arc_name,
-            trainingTopicId: r.training_topic_id,
-            trainingTopicKey: r.training_topic_key,
-            trainingTopicName: r.training_topic_name,
-          },
+          scaffolding: scaffoldingFromRow(r),
         });
         const [row] = await tx`
           select private.resolve_conversation(
