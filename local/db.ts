@@ -73,9 +73,12 @@ async function clusterDir(): Promise<string> {
   Deno.mkdirSync(stateDir(), { recursive: true });
   const probe = await run("runuser", ["-u", "postgres", "--", "test", "-x", stateDir()], { quiet: true });
   if (probe.code === 0) return preferred;
-  // A checkout under a private home folder: keep the cluster in /var/tmp, keyed by the checkout path.
+  // A checkout under a private home folder: keep the cluster in /var/tmp, keyed by the checkout path (the
+  // default state folder) or by the state folder (any other, e.g. the test stack's), so two stacks of one
+  // checkout never share a cluster.
+  const key = stateDir() === join(REPO_ROOT, ".local-stack") ? REPO_ROOT : stateDir();
   const hash = Array.from(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(REPO_ROOT))).slice(0, 6),
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key))).slice(0, 6),
   ).map((b) => b.toString(16).padStart(2, "0")).join("");
   return `/var/tmp/zero-loss-pg-${hash}`;
 }

@@ -86,6 +86,8 @@ function desiredSettings(): Record<string, unknown> {
     wall_clock_ms: c.functionWallClockMs,
     real_anthropic_key: c.realAnthropicKey !== null,
     standin_behavior: c.standinBehavior,
+    functions_dotenv: c.functionsDotenv,
+    no_outbound: c.noOutbound,
   };
 }
 

@@ -8,6 +8,8 @@
  *
  * Flags: `--only deno|pgtap|checks` runs one part; anything after `--` goes to `deno test` (e.g. a filter).
  */
+// First: switches this run to the test stack's state folder and ports before paths.ts reads them.
+import "./test_env.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { databaseUrl, isExternalDatabase, REPO_ROOT } from "./paths.ts";

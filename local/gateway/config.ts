@@ -17,6 +17,10 @@ export interface GatewayConfig {
   stateDir: string;
   storageDir: string;
   functionsDir: string;
+  /** The functions' secrets file: LOCAL_FUNCTIONS_DOTENV, default supabase/functions/.env. */
+  functionsDotenv: string;
+  /** LOCAL_FUNCTIONS_NO_OUTBOUND=1 (the test run): outbound settings of that file are not passed on. */
+  noOutbound: boolean;
   /** supabase/config.toml: verify_jwt per function, the global storage file size limit. */
   configToml: string;
   /** Test-only functions (LOCAL_EXTRA_FUNCTIONS_DIR), served after supabase/functions; null when unset. */
@@ -47,6 +51,8 @@ const envSchema = z.object({
   LOCAL_FUNCTIONS_WALL_CLOCK_MS: numberish(150_000),
   ANTHROPIC_API_KEY: z.string().optional(),
   CLAUDE_STANDIN_BEHAVIOR: z.string().optional(),
+  LOCAL_FUNCTIONS_DOTENV: z.string().optional(),
+  LOCAL_FUNCTIONS_NO_OUTBOUND: z.string().optional(),
 });
 
 export type EnvGet = (name: string) => string | undefined;
@@ -61,6 +67,8 @@ export function gatewayConfig(get: EnvGet = (n) => Deno.env.get(n)): GatewayConf
     LOCAL_FUNCTIONS_WALL_CLOCK_MS: get("LOCAL_FUNCTIONS_WALL_CLOCK_MS"),
     ANTHROPIC_API_KEY: get("ANTHROPIC_API_KEY"),
     CLAUDE_STANDIN_BEHAVIOR: get("CLAUDE_STANDIN_BEHAVIOR"),
+    LOCAL_FUNCTIONS_DOTENV: get("LOCAL_FUNCTIONS_DOTENV"),
+    LOCAL_FUNCTIONS_NO_OUTBOUND: get("LOCAL_FUNCTIONS_NO_OUTBOUND"),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -80,6 +88,10 @@ export function gatewayConfig(get: EnvGet = (n) => Deno.env.get(n)): GatewayConf
     stateDir: stateDir(),
     storageDir: join(stateDir(), "storage"),
     functionsDir,
+    functionsDotenv: e.LOCAL_FUNCTIONS_DOTENV?.trim()
+      ? resolveRepoPath(e.LOCAL_FUNCTIONS_DOTENV.trim())
+      : join(functionsDir, ".env"),
+    noOutbound: e.LOCAL_FUNCTIONS_NO_OUTBOUND?.trim() === "1",
     configToml: join(REPO_ROOT, "supabase", "config.toml"),
     extraFunctionsDir: extra,
     functionWallClockMs: e.LOCAL_FUNCTIONS_WALL_CLOCK_MS,

@@ -7,12 +7,18 @@
  * a secret cannot override (hosted Supabase refuses secrets named SUPABASE_*).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { GatewayConfig } from "../config.ts";
 import type { FunctionEntry } from "./registry.ts";
 
 /** A dummy key for the stand-in; the SDK needs one, the stand-in accepts any. */
 export const STANDIN_API_KEY = "sk-ant-local-standin-key";
+
+/**
+ * Settings that make a function reach outside the stack (webhooks, API keys, base URLs). The test stack
+ * (LOCAL_FUNCTIONS_NO_OUTBOUND=1, set by local/test_env.ts) does not pass them on from the secrets file, so
+ * `./bin/test` never pages a real webhook or bills a real API key.
+ */
+export const OUTBOUND_SETTING = /(^|_)(URL|URI|WEBHOOK|API_KEY|TOKEN|HOST|ENDPOINT|DSN)(_|$)/;
 
 /** Parses a dotenv file: KEY=VALUE, optional `export`, quotes, `#` comments. */
 export function parseDotenv(text: string): Record<string, string> {
@@ -56,11 +62,19 @@ export function hostedEnv(
   };
   if (config.standinBehavior) env.CLAUDE_STANDIN_BEHAVIOR = config.standinBehavior;
 
-  const dotenvPath = join(config.functionsDir, ".env");
+  const dotenvPath = config.functionsDotenv;
   if (existsSync(dotenvPath)) {
     for (const [k, v] of Object.entries(parseDotenv(Deno.readTextFileSync(dotenvPath)))) {
       if (k.startsWith("SUPABASE_")) {
         log({ event: "function_env_ignored", key: k, reason: "names starting with SUPABASE_ are reserved" });
+        continue;
+      }
+      if (config.noOutbound && OUTBOUND_SETTING.test(k)) {
+        log({
+          event: "function_env_ignored",
+          key: k,
+          reason: "outbound setting; the test stack reaches nothing",
+        });
         continue;
       }
       env[k] = v;

@@ -24,7 +24,7 @@ const entry: FunctionEntry = {
 };
 
 function config(env: Record<string, string>, functionsDir: string) {
-  return { ...gatewayConfig((n) => env[n]), functionsDir };
+  return { ...gatewayConfig((n) => env[n]), functionsDir, functionsDotenv: join(functionsDir, ".env") };
 }
 
 Deno.test("parseDotenv() reads quotes, export and comments", () => {
@@ -57,5 +57,35 @@ Deno.test("hostedEnv() with a real ANTHROPIC_API_KEY passes it and drops the sta
   const env = hostedEnv(config({ ANTHROPIC_API_KEY: "sk-ant-real" }, dir), keys, entry, null);
   assert.equal(env.ANTHROPIC_API_KEY, "sk-ant-real");
   assert.equal(env.ANTHROPIC_BASE_URL, undefined);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("hostedEnv() on the test stack (LOCAL_FUNCTIONS_NO_OUTBOUND=1) drops the .env's outbound settings", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(
+    join(dir, ".env"),
+    "ALERT_WEBHOOK_URL=https://hooks.slack.com/services/T/B/x\nANTHROPIC_API_KEY=sk-ant-real\n" +
+      "ANTHROPIC_BASE_URL=https://proxy.example\nRAW_RETENTION_DAYS=30\nALERT_ENVIRONMENT=dev\n",
+  );
+  const logged: Record<string, unknown>[] = [];
+  const dev = hostedEnv(config({}, dir), keys, entry, null);
+  assert.equal(dev.ALERT_WEBHOOK_URL, "https://hooks.slack.com/services/T/B/x", "the dev stack keeps them");
+  const test = hostedEnv(
+    config({ LOCAL_FUNCTIONS_NO_OUTBOUND: "1" }, dir),
+    keys,
+    entry,
+    null,
+    (f) => logged.push(f),
+  );
+  assert.equal(test.ALERT_WEBHOOK_URL, undefined);
+  assert.equal(test.ANTHROPIC_API_KEY, STANDIN_API_KEY, "the stand-in, never the real key");
+  assert.match(test.ANTHROPIC_BASE_URL, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(test.RAW_RETENTION_DAYS, "30", "settings that reach nothing stay");
+  assert.equal(test.ALERT_ENVIRONMENT, "dev");
+  assert.deepEqual(logged.map((f) => f.key).sort(), [
+    "ALERT_WEBHOOK_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+  ]);
   Deno.removeSync(dir, { recursive: true });
 });
