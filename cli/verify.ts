@@ -1,20 +1,30 @@
 /**
- * `deno task verify [--db-url URL]`: the deployment checklist's verification (Steps 2, 3 and 7) as a command, for
- * any database: the local stack, a staging project, production.
+ * deno task verify [--db-url URL] [--schema-only] [--errors-since ISO-TIME]
  *
- * Checks, one PASS/FAIL line each, then `N passed, N failed`; exit 1 when any check fails, 2 when the database
- * cannot be reached:
+ * The deployment checklist's verification (Steps 2, 3 and 7) and the chain that wakes the functions, as one
+ * command, for any database: the local stack, a staging project, production.
+ *
+ * Checks, one PASS/FAIL line each (a FAIL says what to do), then `N passed, N failed`; exit 1 when any check
+ * fails, 2 when the database cannot be reached or the command line is wrong:
+ *   schema (always)
  *   - the checklist's Step 2 query returns the nine raw-storage columns, with upstream's types;
  *   - bucket conversation-files exists, private, 10 MB limit, application/json only;
  *   - the indexes idx_conversations_requires_review and idx_conversations_parse_attempts, with their predicates;
  *   - RLS on public.conversations and storage.objects, with this project's policies, and no user policy that
  *     could update or delete an object of the bucket (raw responses are write-once);
  *   - the raw_storage_health view exists, has the checklist's columns, is security_invoker, and answers.
+ *   chain (skipped with --schema-only, e.g. right after `supabase db push`, before the functions are deployed)
+ *   - extensions pg_net and pg_cron; the Vault secrets project_url and service_role_key;
+ *   - every cron job scheduled and its last run succeeded;
+ *   - a pg_net round trip to each internal function (parse-conversation, storage-health-monitor,
+ *     raw-retention; dry runs) answered 2xx;
+ *   - net._http_response errors in the last hour (or since --errors-since).
  *
- * URL: --db-url, else DATABASE_URL, else the local stack's database. Read-only: it never writes.
- */
+ * URL: --db-url, else DATABASE_URL, else the local stack's database. It changes no data: the round trips are
+ * dry runs (three pg_net requests and their responses are the only rows it adds). */
 import postgres from "postgres";
-import { parseArgs } from "node:util";
+import { parseCli } from "./_cli.ts";
+import { runChainChecks } from "./verify_chain.ts";
 import { z } from "zod";
 import { databaseUrl } from "../local/paths.ts";
 
@@ -279,19 +289,15 @@ export function describeUrl(url: string): string {
 }
 
 export async function main(args: string[]): Promise<number> {
-  let values: { "db-url"?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      args,
-      options: { "db-url": { type: "string" }, help: { type: "boolean", short: "h" } },
-    }).values;
-  } catch (err) {
-    console.error(`verify: ${err instanceof Error ? err.message : String(err)}`);
+  const { values } = parseCli("verify", import.meta.url, {
+    "db-url": { type: "string" },
+    "schema-only": { type: "boolean" },
+    "errors-since": { type: "string" },
+  }, { args });
+  const errorsSince = values["errors-since"] === undefined ? undefined : new Date(values["errors-since"]);
+  if (errorsSince && Number.isNaN(errorsSince.getTime())) {
+    console.error(`verify: --errors-since: not a date/time (e.g. 2025-12-05T10:00:00Z)`);
     return 2;
-  }
-  if (values.help) {
-    console.log("usage: deno task verify [--db-url postgresql://user:pass@host:port/db]");
-    return 0;
   }
   const url = values["db-url"] ?? databaseUrl();
   console.log(`Verifying raw response storage on ${describeUrl(url)}`);
@@ -304,6 +310,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     const results = await runChecks(sql);
+    if (!values["schema-only"]) results.push(...await runChainChecks(sql, { errorsSince }));
     for (const r of results) console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.message}`);
     const failed = results.filter((r) => !r.ok).length;
     console.log(`${results.length - failed} passed, ${failed} failed`);

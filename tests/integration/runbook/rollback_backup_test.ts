@@ -81,14 +81,14 @@ Deno.test("rollback Option 2: the dry run changes nothing, the real run drops th
       select count(*)::int as left from supabase_migrations.schema_migrations where version >= ${RAW_STORAGE_VERSION}`;
     assert.equal(left, 0, "rolled-back migrations leave the ledger so db push re-applies them");
 
-    const failing = await task("cli/verify.ts", ["--db-url", db.url]);
+    const failing = await task("cli/verify.ts", ["--db-url", db.url, "--schema-only"]);
     assert.equal(failing.code, 1, "verify fails after Option 2");
 
     await dbPush(db.url);
     const [{ after }] = await db.sql<{ after: number }[]>`
       select count(*)::int as after from supabase_migrations.schema_migrations`;
     assert.equal(after, before);
-    const passing = await task("cli/verify.ts", ["--db-url", db.url]);
+    const passing = await task("cli/verify.ts", ["--db-url", db.url, "--schema-only"]);
     assert.equal(passing.code, 0, passing.out);
   } finally {
     await db.drop();
@@ -120,7 +120,7 @@ Deno.test("backup (Step 1): a pg_dump of a project database restores with psql -
       stdout: "piped",
     }).output();
     assert.equal(restored.code, 0, new TextDecoder().decode(restored.stderr));
-    const v = await task("cli/verify.ts", ["--db-url", targetUrl]);
+    const v = await task("cli/verify.ts", ["--db-url", targetUrl, "--schema-only"]);
     assert.match(v.out, /PASS {2}raw-storage columns \(Step 2\): 9 rows/, v.out);
     assert.match(v.out, /PASS {2}bucket conversation-files/, v.out);
   } finally {
