@@ -27,6 +27,7 @@ import {
   formatStackUrls,
   hasNoConversation,
 } from "./demo/report.ts";
+import { startTokenLines } from "../cli/token.ts";
 import { ensureDemoUser, loadScaffolding, runDemo, setStandinBehavior } from "./demo/run_demo.ts";
 import { REPO_ROOT, stateDir } from "./paths.ts";
 import { type StackEnv, stackEnvSchema } from "./stack.ts";
@@ -123,6 +124,20 @@ async function demo(env: StackEnv, options: DemoOptions, realClaude: boolean): P
   }
 }
 
+/** A user access token for the demo user (or --user-id), so the functions can be called as a user. */
+async function userTokenLines(env: StackEnv, userId: string | null): Promise<string[]> {
+  const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 1, onnotice: () => {} });
+  try {
+    return await startTokenLines(
+      env.SUPABASE_DB_URL,
+      env.SUPABASE_JWT_SECRET,
+      await ensureDemoUser(sql, userId),
+    );
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
 async function main(): Promise<number> {
   const parsed = parseDemoOptions(Deno.args);
   if (!parsed.ok) {
@@ -146,6 +161,7 @@ async function main(): Promise<number> {
 
   write(`\nThe local stack is running (stop it with: deno task stack:stop).\n\n`);
   write(formatStackUrls(env, { stateDir: stateDir(), realClaude }) + "\n");
+  write((await userTokenLines(env, options.userId)).join("\n") + "\n");
   return code;
 }
 

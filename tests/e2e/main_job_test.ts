@@ -89,6 +89,14 @@ stackTest(
     assert.ok(out.includes(`API URL: ${stackEnv().SUPABASE_URL}`), "the URLs, like supabase start");
     assert.ok(out.includes(`DB URL: ${stackEnv().SUPABASE_DB_URL}`));
     assert.match(out, /The local stack is running \(stop it with: deno task stack:stop\)/);
+    // A user token for the demo user, accepted by the functions (review-queue lists that user's items).
+    const token = /^ {6}User token: (\S+)$/m.exec(out)?.[1];
+    assert.ok(token, "./bin/start prints a user token");
+    const listed = await fetch(`${stackEnv().SUPABASE_URL}/functions/v1/review-queue`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    assert.equal(listed.status, 200, await listed.clone().text());
+    await listed.body?.cancel();
 
     // What the table says is what the database says, for the demo user.
     const db = await sql()`
