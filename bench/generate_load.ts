@@ -16,7 +16,7 @@
  * takes a second, so the concurrent requests no longer hit Storage and the database at the same instant).
  * Results: docs/BENCHMARKS.md, "generate-conversation".
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "../cli/_cli.ts";
 import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
 import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
 import { createSql } from "../shared/adapters/db.ts";
@@ -94,18 +94,15 @@ async function run(
   return samples;
 }
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    levels: { type: "string", default: "1,10,50" },
-    requests: { type: "string", default: "200" },
-    warmup: { type: "string", default: "20" },
-    markdown: { type: "boolean", default: false },
-    "no-parse": { type: "boolean", default: false },
-    "in-process": { type: "boolean", default: false },
-    behavior: { type: "string", default: "clean" },
-    "stagger-ms": { type: "string", default: "0" },
-  },
+const { values } = parseCli("bench:generate", import.meta.url, {
+  levels: { type: "string", default: "1,10,50" },
+  requests: { type: "string", default: "200" },
+  warmup: { type: "string", default: "20" },
+  markdown: { type: "boolean", default: false },
+  "no-parse": { type: "boolean", default: false },
+  "in-process": { type: "boolean", default: false },
+  behavior: { type: "string", default: "clean" },
+  "stagger-ms": { type: "string", default: "0" },
 });
 
 await ensurePipelineSecrets();

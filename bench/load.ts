@@ -25,7 +25,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "../cli/_cli.ts";
 import postgres from "postgres";
 import { z } from "zod";
 import { syncSecrets } from "../cli/secrets_sync.ts";
@@ -67,22 +67,18 @@ const SEEDED_PER_USER = 2;
 const TERMINAL = ["completed", "parse_failed", "generation_failed"];
 
 function readArgs(): Args {
-  const { values } = parseArgs({
-    args: Deno.args,
-    strict: true,
-    options: {
-      clients: { type: "string", default: "50" },
-      duration: { type: "string", default: "180" },
-      warmup: { type: "string", default: "60" },
-      users: { type: "string", default: "10" },
-      "review-share": { type: "string", default: "0.2" },
-      async: { type: "boolean", default: false },
-      "sample-every": { type: "string", default: "5" },
-      drain: { type: "string", default: "120" },
-      json: { type: "boolean", default: false },
-      markdown: { type: "boolean", default: false },
-      "samples-file": { type: "string" },
-    },
+  const { values } = parseCli("bench:load", import.meta.url, {
+    clients: { type: "string", default: "50" },
+    duration: { type: "string", default: "180" },
+    warmup: { type: "string", default: "60" },
+    users: { type: "string", default: "10" },
+    "review-share": { type: "string", default: "0.2" },
+    async: { type: "boolean", default: false },
+    "sample-every": { type: "string", default: "5" },
+    drain: { type: "string", default: "120" },
+    json: { type: "boolean", default: false },
+    markdown: { type: "boolean", default: false },
+    "samples-file": { type: "string" },
   });
   const parsed = argsSchema.safeParse(values);
   if (!parsed.success) {

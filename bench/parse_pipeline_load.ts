@@ -16,7 +16,7 @@
  * Prints one JSON object; docs/BENCHMARKS.md "## Parse pipeline" records the figures. Figures, not a test: it
  * never fails on a slow run. Raw responses come from the Claude stand-in (`clean`, a few KB each).
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "../cli/_cli.ts";
 import {
   closePipeline,
   createGeneratingRow,
@@ -31,14 +31,11 @@ import { sha256Hex } from "../shared/adapters/object_store.ts";
 import { join } from "node:path";
 import { stateDir } from "../local/paths.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    latency: { type: "string", default: "200" },
-    backlog: { type: "string", default: "1000" },
-    concurrency: { type: "string", default: "16" },
-    rate: { type: "string", default: "30" },
-  },
+const { values } = parseCli("bench:parse-pipeline", import.meta.url, {
+  latency: { type: "string", default: "200" },
+  backlog: { type: "string", default: "1000" },
+  concurrency: { type: "string", default: "16" },
+  rate: { type: "string", default: "30" },
 });
 const LATENCY_N = Number(values.latency);
 const BACKLOG_N = Number(values.backlog);

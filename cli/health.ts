@@ -13,7 +13,8 @@
  * --json prints the function's JSON instead of the table; --check exits 1 when a rule fires (for scripts).
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCli } from "./_cli.ts";
+import { setLogSink } from "../shared/log.ts";
 import { databaseUrl, stateDir } from "../local/paths.ts";
 import { noAlertSink } from "../shared/adapters/alert_webhook.ts";
 import { createSql } from "../shared/adapters/db.ts";
@@ -56,17 +57,16 @@ function localStack(): { url?: string; key?: string; db?: string } {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      json: { type: "boolean", default: false },
-      check: { type: "boolean", default: false },
-      "db-url": { type: "string" },
-      "via-function": { type: "boolean", default: false },
-      url: { type: "string" },
-      "service-key": { type: "string" },
-    },
+  const { values } = parseCli("health", import.meta.url, {
+    json: { type: "boolean", default: false },
+    check: { type: "boolean", default: false },
+    "db-url": { type: "string" },
+    "via-function": { type: "boolean", default: false },
+    url: { type: "string" },
+    "service-key": { type: "string" },
   });
+  // Logs (the monitor's JSON lines) go to stderr: stdout is the table (or the JSON with --json).
+  setLogSink((line) => console.error(line));
   try {
     let summary: MonitorSummary;
     if (values["via-function"]) {

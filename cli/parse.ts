@@ -112,12 +112,16 @@ export async function main(args: readonly string[]): Promise<number> {
     const flags = args.filter((arg) => arg.startsWith("--"));
     const paths = args.filter((arg) => !arg.startsWith("--"));
     const unknown = flags.filter((flag) => !["--ndjson", "--version", "--help"].includes(flag));
-    if (flags.includes("--help")) {
+    if (flags.includes("--help") || args.includes("-h")) {
       await write(out, USAGE + "\n");
       return 0;
     }
     if (unknown.length > 0 || paths.length > 1) {
-      console.error(USAGE);
+      console.error(
+        unknown.length > 0
+          ? `parse: unknown option '${unknown[0]}' (see --help)`
+          : "parse: one input file at most (see --help)",
+      );
       return 2;
     }
     if (flags.includes("--version")) {

@@ -17,7 +17,7 @@
  * Target: SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY when set (a real project), else the local stack's
  * `<stateDir>/stack.env.json`. Exit status: 0 done; 1 a call failed (after 3 tries); 2 bad arguments or no target.
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "./_cli.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { stateDir } from "../local/paths.ts";
@@ -73,6 +73,11 @@ export interface ReparseSummary {
   before: Counts;
   after: Counts;
   results: Record<string, number>;
+  /**
+   * In review but left out because the current parser version already failed on them (re-parsing gives the
+   * same result; --force includes them). Counted on a dry run, or when nothing is left to do; null otherwise.
+   */
+  skipped_same_version: number | null;
 }
 
 function emptyCounts(): Counts {
@@ -151,9 +156,17 @@ export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<R
     before: emptyCounts(),
     after: emptyCounts(),
     results: {},
+    skipped_same_version: null,
   };
   const total = count.candidates.total;
-  if (opts.dryRun || total === 0) return summary;
+  if (opts.dryRun || total === 0) {
+    if (!opts.force) {
+      // What --force would add: the rows this parser version already failed.
+      const forced = await callRetryAll(opts, io, { ...base, force: true, dry_run: true });
+      summary.skipped_same_version = Math.max(0, forced.candidates.total - total);
+    }
+    return summary;
+  }
 
   let cursor: string | null = null;
   do {
@@ -181,14 +194,28 @@ export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<R
   return summary;
 }
 
+/** What the run left out and why (the review queue may hold rows that are not candidates). */
+export function skippedLine(s: ReparseSummary): string {
+  if (s.skipped_same_version === null) {
+    return "  skipped: none by version (--force: rows this parser version already failed are included)";
+  }
+  if (s.skipped_same_version === 0) {
+    return "  skipped: none (no row in review was already failed by this parser version)";
+  }
+  return `  skipped ${s.skipped_same_version}: parser version ${s.parser_version} already failed on them, so it ` +
+    `would fail the same way; --force re-parses them anyway (e.g. after changing a template or the schema)`;
+}
+
 export function formatSummary(s: ReparseSummary): string {
   const lines = [`parser version ${s.parser_version}`];
   if (s.dry_run) {
     lines.push(`would re-parse ${s.candidates.total} conversation(s)`);
     lines.push(`  by parser version: ${describeCounts(s.candidates.by_parser_version)}`);
     lines.push(`  by last outcome:   ${describeCounts(s.candidates.by_outcome)}`);
+    lines.push(skippedLine(s));
     return lines.join("\n");
   }
+  if (s.processed === 0 && s.skipped_same_version !== null) lines.push(skippedLine(s));
   lines.push(`re-parsed ${s.processed} conversation(s) in ${s.calls} call(s)`);
   lines.push(`  before: ${describeCounts(s.before.by_status)}; method ${describeCounts(s.before.by_method)}`);
   lines.push(`  after:  ${describeCounts(s.after.by_status)}; method ${describeCounts(s.after.by_method)}`);
@@ -223,18 +250,14 @@ const argsSchema = z.object({
 if (import.meta.main) {
   let values: z.infer<typeof argsSchema>;
   try {
-    const parsed = parseArgs({
-      args: Deno.args,
-      options: {
-        since: { type: "string" },
-        "dry-run": { type: "boolean" },
-        force: { type: "boolean" },
-        user: { type: "string" },
-        limit: { type: "string" },
-        "batch-size": { type: "string" },
-        json: { type: "boolean" },
-      },
-      strict: true,
+    const parsed = parseCli("reparse", import.meta.url, {
+      since: { type: "string" },
+      "dry-run": { type: "boolean" },
+      force: { type: "boolean" },
+      user: { type: "string" },
+      limit: { type: "string" },
+      "batch-size": { type: "string" },
+      json: { type: "boolean" },
     });
     values = argsSchema.parse(parsed.values);
   } catch (err) {

@@ -16,7 +16,7 @@
  * here those lines are skipped, because the whole rollback must commit or roll back as one.
  */
 import postgres from "postgres";
-import { parseArgs } from "node:util";
+import { parseCli } from "./_cli.ts";
 import { join } from "node:path";
 import { databaseUrl, REPO_ROOT } from "../local/paths.ts";
 
@@ -101,15 +101,12 @@ export async function rollback(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      to: { type: "string" },
-      option: { type: "string" },
-      "db-url": { type: "string" },
-      "dry-run": { type: "boolean", default: false },
-      yes: { type: "boolean", default: false },
-    },
+  const { values } = parseCli("rollback", import.meta.url, {
+    to: { type: "string" },
+    option: { type: "string" },
+    "db-url": { type: "string" },
+    "dry-run": { type: "boolean", default: false },
+    yes: { type: "boolean", default: false },
   });
   const target = values.option === "2" ? RAW_STORAGE_VERSION : values.to;
   if (!target || !/^\d{14}$/.test(target) || (values.option !== undefined && values.option !== "2")) {

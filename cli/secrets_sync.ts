@@ -8,7 +8,7 @@
  * SUPABASE_SERVICE_ROLE_KEY). Re-running replaces the values.
  */
 import postgres from "postgres";
-import { parseArgs } from "node:util";
+import { parseCli } from "./_cli.ts";
 import { join } from "node:path";
 import { databaseUrl, stateDir } from "../local/paths.ts";
 
@@ -39,13 +39,10 @@ function localStackValues(): { url?: string; key?: string } {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      "db-url": { type: "string" },
-      "project-url": { type: "string" },
-      "service-key": { type: "string" },
-    },
+  const { values } = parseCli("secrets:sync", import.meta.url, {
+    "db-url": { type: "string" },
+    "project-url": { type: "string" },
+    "service-key": { type: "string" },
   });
   const local = localStackValues();
   const dbUrl = values["db-url"] ?? Deno.env.get("SUPABASE_DB_URL") ?? databaseUrl();

@@ -6,6 +6,7 @@
  */
 import postgres from "postgres";
 import { databaseUrl } from "./paths.ts";
+import { usageOf, wantsHelp } from "../cli/_cli.ts";
 
 export interface CronRunResult {
   jobname: string;
@@ -44,8 +45,16 @@ export async function runCronJob(jobname: string, dbUrl: string = databaseUrl())
 
 if (import.meta.main) {
   const jobname = Deno.args[0];
-  if (!jobname) {
-    console.error("usage: deno task cron:run <jobname>");
+  if (wantsHelp(Deno.args)) {
+    console.log(usageOf(import.meta.url));
+    Deno.exit(0);
+  }
+  if (!jobname || jobname.startsWith("-") || Deno.args.length > 1) {
+    console.error(
+      jobname?.startsWith("-")
+        ? `cron:run: unknown option '${jobname}' (see --help)`
+        : "cron:run: give one job name, e.g. deno task cron:run sweep-conversations (see --help)",
+    );
     Deno.exit(2);
   }
   try {

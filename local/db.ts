@@ -7,6 +7,7 @@
  * cluster is managed: start/reset only bootstrap-if-absent and migrate that database.
  */
 import { join } from "node:path";
+import { usageOf, wantsHelp } from "../cli/_cli.ts";
 import {
   cliDbUrl,
   databaseUrl,
@@ -309,6 +310,14 @@ async function lint(): Promise<void> {
 
 if (import.meta.main) {
   const cmd = Deno.args[0];
+  if (wantsHelp(Deno.args)) {
+    console.log(usageOf(import.meta.url));
+    Deno.exit(0);
+  }
+  if (Deno.args.length > 1) {
+    console.error(`db: unknown option '${Deno.args[1]}' (see --help)`);
+    Deno.exit(2);
+  }
   try {
     switch (cmd) {
       case "start":
@@ -333,7 +342,9 @@ if (import.meta.main) {
         await lint();
         break;
       default:
-        console.error("usage: deno run -A local/db.ts start|stop|status|reset|migrate|lint");
+        console.error(
+          `db: unknown command '${cmd ?? ""}': start|stop|status|reset|migrate|lint (see --help)`,
+        );
         Deno.exit(2);
     }
   } catch (err) {

@@ -141,7 +141,7 @@ async function userTokenLines(env: StackEnv, userId: string | null): Promise<str
 async function main(): Promise<number> {
   const parsed = parseDemoOptions(Deno.args);
   if (!parsed.ok) {
-    console.error(`[start] ${parsed.message}\n\n${DEMO_USAGE}`);
+    console.error(`start: ${parsed.message} (see --help)`);
     return 2;
   }
   const options = parsed.options;

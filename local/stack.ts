@@ -10,6 +10,7 @@
  * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
  */
 import { syncSecrets } from "../cli/secrets_sync.ts";
+import { usageOf, wantsHelp } from "../cli/_cli.ts";
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
@@ -299,6 +300,15 @@ async function stop(): Promise<void> {
 
 if (import.meta.main) {
   const [cmd, ...rest] = Deno.args;
+  if (wantsHelp(Deno.args)) {
+    console.log(usageOf(import.meta.url));
+    Deno.exit(0);
+  }
+  const unknown = rest.find((a) => a !== "--quiet" || cmd !== "start");
+  if (unknown !== undefined) {
+    console.error(`stack: unknown option '${unknown}' (see --help)`);
+    Deno.exit(2);
+  }
   try {
     switch (cmd) {
       case "start":
@@ -311,7 +321,7 @@ if (import.meta.main) {
         Deno.exit(await status());
         break;
       default:
-        console.error("usage: deno run -A local/stack.ts start [--quiet] | stop | status");
+        console.error(`stack: unknown command '${cmd ?? ""}': start [--quiet] | stop | status (see --help)`);
         Deno.exit(2);
     }
   } catch (err) {

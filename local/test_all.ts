@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { databaseUrl, isExternalDatabase, REPO_ROOT } from "./paths.ts";
 import { run } from "./proc.ts";
+import { usageOf, wantsHelp } from "../cli/_cli.ts";
 
 interface Tally {
   passed: number;
@@ -149,8 +150,21 @@ async function main(): Promise<number> {
   const dashdash = Deno.args.indexOf("--");
   const own = dashdash === -1 ? Deno.args : Deno.args.slice(0, dashdash);
   const extra = dashdash === -1 ? [] : Deno.args.slice(dashdash + 1);
+  if (wantsHelp(own)) {
+    console.log(usageOf(import.meta.url));
+    return 0;
+  }
   const onlyIdx = own.indexOf("--only");
   const only = onlyIdx === -1 ? null : own[onlyIdx + 1];
+  const stray = own.find((_, i) => onlyIdx === -1 || (i !== onlyIdx && i !== onlyIdx + 1));
+  if (stray !== undefined || (onlyIdx !== -1 && !["deno", "pgtap", "checks"].includes(only ?? ""))) {
+    console.error(
+      stray !== undefined
+        ? `test: unknown option '${stray}' (see --help)`
+        : `test: --only takes deno, pgtap or checks (see --help)`,
+    );
+    return 2;
+  }
   const started = Date.now();
   try {
     if (!only || only === "checks") await checks();

@@ -84,12 +84,17 @@ const noticeRow = openAlertRow.extend({
 const overviewJson = z.object({
   raw_storage_health: z.record(z.string(), nullableNum).nullable(),
   status_counts: z.record(z.string(), num),
+  outcomes: z.record(z.string(), num).optional(),
   hourly: z.array(z.object({
     hour: z.string(),
     total: num,
     direct: num,
     failed: num,
     mb_per_hour: nullableNum,
+    extracted: num.optional(),
+    jsonrepair: num.optional(),
+    manual: num.optional(),
+    pending: num.optional(),
   })),
 });
 
@@ -115,12 +120,19 @@ async function readSnapshot(tx: TxSql, now: Date): Promise<HealthSnapshot> {
   const parsedOverview: HealthOverview = {
     rawStorageHealth: o.raw_storage_health ?? {},
     statusCounts: o.status_counts,
+    ...(o.outcomes ? { outcomes: o.outcomes } : {}),
     hourly: o.hourly.map((h) => ({
       hour: h.hour,
       total: h.total,
       direct: h.direct,
       failed: h.failed,
       mbPerHour: h.mb_per_hour,
+      ...(h.extracted === undefined ? {} : {
+        extracted: h.extracted,
+        jsonrepair: h.jsonrepair ?? 0,
+        manual: h.manual ?? 0,
+        pending: h.pending ?? 0,
+      }),
     })),
   };
   return {

@@ -61,6 +61,25 @@ function ruleNote(r: RuleSummary, now: Date): string {
   return parts.join("; ");
 }
 
+/** The exclusive parse outcomes of raw_storage_health's rows, in the order they are printed. */
+const OUTCOMES: ReadonlyArray<[string, string]> = [
+  ["direct", "direct"],
+  ["extracted", "extracted"],
+  ["jsonrepair", "jsonrepair"],
+  ["manual", "manual"],
+  ["in_review", "in review"],
+  ["not_parsed", "not parsed yet"],
+];
+
+/** What each count on the screen counts, so they can be reconciled. */
+export const COUNTS_LEGEND: readonly string[] = [
+  'How the counts relate: "conversations" are the last 24 h\'s conversations with a raw response; the "=" line',
+  'splits them by parse outcome (manual = fixed in review; in review = waiting there). "by status" counts every',
+  "conversation of the 24 h, also those still generating or that failed before Claude answered. The hourly rows",
+  "are the 24 h rows by hour of creation, last 6 hours only (FAILED = in review, PENDING = not parsed yet). Parse",
+  "failure rate = in review / parses finished in its window (the NOTE column gives that sample).",
+];
+
 export function formatSummary(s: MonitorSummary, opts: FormatOptions = {}): string {
   const color = opts.color ?? false;
   const now = opts.now ?? new Date(s.checked_at);
@@ -82,8 +101,21 @@ export function formatSummary(s: MonitorSummary, opts: FormatOptions = {}): stri
       } MB · ` +
       `avg parse attempts ${num(h.avg_parse_attempts, 2)}`,
   );
+  const o = s.pipeline.outcomes;
+  if (o) {
+    // Exclusive outcomes of the same rows: they add up to "conversations" above.
+    const parts = OUTCOMES.map(([key, label]) => `${label} ${num(o[key] ?? 0)}`);
+    const sum = OUTCOMES.reduce((acc, [key]) => acc + (o[key] ?? 0), 0);
+    out.push(`  = ${parts.join(" + ")}${sum === h.total_conversations ? "" : ` (sum ${num(sum)})`}`);
+  }
   const statuses = Object.entries(s.pipeline.status_counts).sort((a, b) => b[1] - a[1]);
-  if (statuses.length > 0) out.push(`  by status: ${statuses.map(([k, v]) => `${k} ${num(v)}`).join(" · ")}`);
+  if (statuses.length > 0) {
+    const all = statuses.reduce((acc, [, v]) => acc + v, 0);
+    out.push(
+      `  by status: ${statuses.map(([k, v]) => `${k} ${num(v)}`).join(" · ")}` +
+        (o ? ` (${num(all)}: every conversation of the 24 h, also those without a raw response yet)` : ""),
+    );
+  }
 
   out.push("", "Rules");
   const rows = [["STATE", "RULE", "VALUE", "THRESHOLD", "NOTE"]];
@@ -107,13 +139,29 @@ export function formatSummary(s: MonitorSummary, opts: FormatOptions = {}): stri
 
   if (s.hourly.length > 0) {
     out.push("", "Last hours (parse_success_hourly, storage_growth_hourly)");
+    const methods = s.hourly.every((x) => x.extracted !== undefined);
     out.push(...table([
-      ["HOUR", "TOTAL", "DIRECT", "FAILED", "RAW MB"],
-      ...s.hourly.map((
-        x,
-      ) => [utc(x.hour), num(x.total), num(x.direct), num(x.failed), num(x.mb_per_hour, 1)]),
+      methods
+        ? ["HOUR", "TOTAL", "DIRECT", "EXTRACTED", "JSONREPAIR", "MANUAL", "FAILED", "PENDING", "RAW MB"]
+        : ["HOUR", "TOTAL", "DIRECT", "FAILED", "RAW MB"],
+      ...s.hourly.map((x) =>
+        methods
+          ? [
+            utc(x.hour),
+            num(x.total),
+            num(x.direct),
+            num(x.extracted),
+            num(x.jsonrepair),
+            num(x.manual),
+            num(x.failed),
+            num(x.pending),
+            num(x.mb_per_hour, 1),
+          ]
+          : [utc(x.hour), num(x.total), num(x.direct), num(x.failed), num(x.mb_per_hour, 1)]
+      ),
     ], (row, _c, cell) => row === 0 ? paint(color, "dim", cell) : cell));
   }
+  if (o) out.push("", ...COUNTS_LEGEND.map((l) => paint(color, "dim", l)));
 
   const n = s.notifications;
   const alertLine = s.dry_run

@@ -12,6 +12,11 @@ export interface HourlyRow {
   direct: number;
   failed: number;
   mbPerHour: number | null;
+  /** The other methods and the not-yet-parsed rows (absent on a database before 20251205000100). */
+  extracted?: number;
+  jsonrepair?: number;
+  manual?: number;
+  pending?: number;
 }
 
 export interface HealthOverview {
@@ -19,6 +24,11 @@ export interface HealthOverview {
   rawStorageHealth: Record<string, number | null>;
   /** Conversations per processing_status (all time). */
   statusCounts: Record<string, number>;
+  /**
+   * The raw_storage_health rows by exclusive parse outcome (direct, extracted, jsonrepair, manual, in_review,
+   * not_parsed); they sum to its total_conversations. Absent on a database before 20251205000100.
+   */
+  outcomes?: Record<string, number>;
   /** The most recent hours first. */
   hourly: HourlyRow[];
 }

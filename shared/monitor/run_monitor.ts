@@ -53,8 +53,19 @@ export interface MonitorSummary {
   status: "ok" | "firing";
   firing: RuleKey[];
   health: Record<string, number | null>;
-  pipeline: { status_counts: Record<string, number> };
-  hourly: Array<{ hour: string; total: number; direct: number; failed: number; mb_per_hour: number | null }>;
+  /** status_counts: every conversation of the last 24 h; outcomes: those with a raw response, by parse outcome. */
+  pipeline: { status_counts: Record<string, number>; outcomes?: Record<string, number> };
+  hourly: Array<{
+    hour: string;
+    total: number;
+    direct: number;
+    failed: number;
+    mb_per_hour: number | null;
+    extracted?: number;
+    jsonrepair?: number;
+    manual?: number;
+    pending?: number;
+  }>;
   rules: RuleSummary[];
   /** The alert changes of this run (in a dry run: the changes it would make). */
   alerts: { opened: RuleKey[]; escalated: RuleKey[]; resolved: RuleKey[] };
@@ -134,13 +145,19 @@ function rulesOf(actions: AlertAction[], kind: AlertAction["kind"]): RuleKey[] {
 function summarizeOverview(o: HealthOverview): Pick<MonitorSummary, "health" | "pipeline" | "hourly"> {
   return {
     health: o.rawStorageHealth,
-    pipeline: { status_counts: o.statusCounts },
+    pipeline: { status_counts: o.statusCounts, ...(o.outcomes ? { outcomes: o.outcomes } : {}) },
     hourly: o.hourly.map((h) => ({
       hour: h.hour,
       total: h.total,
       direct: h.direct,
       failed: h.failed,
       mb_per_hour: h.mbPerHour,
+      ...(h.extracted === undefined ? {} : {
+        extracted: h.extracted,
+        jsonrepair: h.jsonrepair ?? 0,
+        manual: h.manual ?? 0,
+        pending: h.pending ?? 0,
+      }),
     })),
   };
 }

@@ -114,3 +114,32 @@ Deno.test("formatSummary() of a dry run says nothing was recorded and what would
   assert.match(text, /would open stuck_parsing/);
   assert.match(text, /Alerts: 1 notice\(s\) waiting for delivery/);
 });
+
+Deno.test("formatSummary() reconciles the counts: outcomes add up to the total, every method, a legend", () => {
+  const text = formatSummary({
+    ...SUMMARY,
+    pipeline: {
+      status_counts: { completed: 1228, parse_failed: 3, generating: 2, generation_failed: 1 },
+      outcomes: { direct: 1200, extracted: 5, jsonrepair: 20, manual: 3, in_review: 3, not_parsed: 3 },
+    },
+    hourly: [{
+      hour: "2025-11-20T10:00:00Z",
+      total: 50,
+      direct: 44,
+      extracted: 2,
+      jsonrepair: 1,
+      manual: 1,
+      failed: 1,
+      pending: 1,
+      mb_per_hour: 1.5,
+    }],
+  });
+  assert.match(
+    text,
+    /^ {2}= direct 1,200 \+ extracted 5 \+ jsonrepair 20 \+ manual 3 \+ in review 3 \+ not parsed yet 3$/m,
+  );
+  assert.match(text, /by status: .* \(1,234: every conversation of the 24 h/);
+  assert.match(text, /HOUR +TOTAL +DIRECT +EXTRACTED +JSONREPAIR +MANUAL +FAILED +PENDING +RAW MB/);
+  assert.match(text, /^ {2}2025-11-20 10:00 UTC +50 +44 +2 +1 +1 +1 +1 +1\.5$/m);
+  assert.match(text, /How the counts relate:/);
+});

@@ -162,3 +162,19 @@ Deno.test("describeCounts() and progressBar() format stably", () => {
   assert.equal(progressBar(1, 4, 8), "[##......] 1/4");
   assert.equal(progressBar(0, 0, 4), "[####] 0/0");
 });
+
+Deno.test("runReparse() --dry-run without --force says what it skips, why, and that --force exists", async () => {
+  const s = scripted([
+    ok(answer({ dry_run: true, candidates: counts({}) })),
+    ok(answer({ dry_run: true, candidates: counts({ parse_failed: 1 }) })),
+  ]);
+  const summary = await runReparse({ ...OPTIONS, dryRun: true }, s.io);
+  assert.deepEqual(s.requests.map((r) => [r.body.dry_run, r.body.force]), [[true, false], [true, true]]);
+  assert.equal(summary.skipped_same_version, 1);
+  const text = formatSummary(summary);
+  assert.match(text, /would re-parse 0 conversation\(s\)/);
+  assert.match(
+    text,
+    /skipped 1: parser version 2026\.11\.1 already failed on them, .*--force re-parses them/,
+  );
+});
