@@ -77,6 +77,10 @@ async function checks(): Promise<void> {
     const res = await tee(Deno.execPath(), [...args]);
     record(name, res.code === 0);
   }
+  // The docs stand alone: no reference may leave the repository (local/doc_links.ts).
+  console.log("\n== links stay in the repository");
+  const links = await tee(Deno.execPath(), ["run", "-A", "local/doc_links.ts"]);
+  record("links stay in the repository", links.code === 0);
 }
 
 async function prepareDatabase(): Promise<void> {

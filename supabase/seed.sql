@@ -1,5 +1,5 @@
 -- Seed data: the financial-planning scaffolding the pipeline generates from (personas, emotional arcs, training
--- topics, prompt templates), after upstream's (../shared/reference/seed-origin.md §1b).
+-- topics, prompt templates), after the original generator's (docs/DATABASE.md, "Seed ids").
 --
 -- Fixed ids so tests, fixtures and docs can name them (docs/DATABASE.md, "Seed ids"). They are RFC 4122
 -- version-4 shaped (…-4…-8…), so strict validators such as zod's z.uuid() accept them:

@@ -2,8 +2,8 @@
 --
 -- Applied by local/db.ts before the migrations, on the project's own cluster only. Every object is
 -- created only where the real one is absent, so running this against a `supabase start` database
--- (or twice) changes nothing. Written from the documented behaviour (../shared/reference/
--- supabase-platform.md), not copied: roles, `extensions`, `auth`, `storage`, `vault` and a `net`
+-- (or twice) changes nothing. Written from the documented behaviour (summarised in
+-- docs/LOCAL_STACK.md), not copied: roles, `extensions`, `auth`, `storage`, `vault` and a `net`
 -- schema with pg_net's signatures. Never put any of this in supabase/migrations: on Supabase it
 -- already exists and belongs to the platform.
 

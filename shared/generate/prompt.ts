@@ -2,7 +2,7 @@
  * The prompt Claude receives, built from the scaffolding rows (persona, emotional arc, training topic, tier) and,
  * when one matches, a `prompt_templates` row whose `{{placeholders}}` are resolved from those rows.
  *
- * Upstream lessons kept here (../shared/reference/seed-origin.md §3, §5): send the resolved `template_text`
+ * Upstream lessons kept here (the original generator's prompt bugs, docs/GENERATE.md): send the resolved `template_text`
  * (not the template's notes); never leave a literal `{{persona_name}}` in the prompt (Claude then invents a
  * name); send the system prompt (upstream only saved it); ask for the parse engine's schema.
  *

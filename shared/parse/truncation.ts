@@ -2,7 +2,7 @@
  * Step 6 of the parse chain: truncation is never success. Decides whether a response was cut short and, if so,
  * keeps only what was complete.
  *
- * Signals, from the outside in (what upstream saw, ../shared/reference/seed-origin.md §5):
+ * Signals, from the outside in (what upstream saw, docs/PARSING.md):
  * - `stop_reason` other than end_turn, stop_sequence or tool_use (max_tokens cut the JSON at 2048 tokens);
  * - the JSON document ended before it closed (shared/parse/repair.ts cut it back);
  * - valid JSON whose content was cut: a turn ends in a dangling escaped quote (`…the fear of making the \\"`)

@@ -1,7 +1,7 @@
 /**
  * `/storage/v1`: the subset of the Storage API that @supabase/storage-js uses, with storage-api's behaviour
- * (routes in supabase/storage src/http/routes/{bucket,object}/*.ts; notes in ../shared/reference/
- * supabase-platform.md §2):
+ * (routes in supabase/storage src/http/routes/{bucket,object}/*.ts; the differences that remain
+ * are listed in docs/LOCAL_STACK.md):
  *
  *   GET    /bucket                          list buckets (as the caller: RLS on storage.buckets)
  *   GET    /bucket/:id                      one bucket

@@ -1,6 +1,6 @@
 -- The RLS matrix, part 2: storage.objects by path × every actor × every operation, data-driven like 101.
 -- The Storage API turns each client call into one of these statements, run as the caller under RLS
--- (../shared/reference/supabase-platform.md §2): download, info, list and sign = select; upload = insert;
+-- (storage-api's behaviour, docs/SECURITY.md): download, info, list and sign = select; upload = insert;
 -- upsert = insert … on conflict do update; remove = delete. tests/e2e/security/storage_matrix_test.ts runs the
 -- same matrix through the Storage API with real tokens.
 --

@@ -1,6 +1,6 @@
 /**
  * The gateway's Storage API against @supabase/storage-js, checked for the behaviours real Supabase has
- * (../shared/reference/supabase-platform.md §2): HTTP 400 with a string statusCode, RLS deciding as the caller,
+ * (docs/LOCAL_STACK.md): HTTP 400 with a string statusCode, RLS deciding as the caller,
  * the committed write made as service_role (a trigger sees INSERT, then UPDATE on upsert, with auth.uid() null,
  * the caller's request.headers and owner_id = the uploader).
  *
