@@ -5,9 +5,12 @@
  * The prompt is read leniently, line by line: `Persona: Name - Archetype` (or `Persona name:` plus
  * `Archetype:`), `Emotional arc: start → end` (or `Starting emotion:` / `Ending emotion:`), `Topic:` /
  * `Training topic:`, `Phase:`, and a turn count (`Turns: 8`, `8 turns`, `turn_count: 8`). Missing pieces fall
- * back to fixed defaults. Pure and deterministic for a given seed.
+ * back to fixed defaults. The project's own templates word persona, arc and topic as prose ("between Jennifer
+ * Martinez (The Anxious Planner) and …", "The topic is …", "from anxiety to confidence by …"); what
+ * template_prose.ts reads from that wins over the labelled lines. Pure and deterministic for a given seed.
  */
 import { seededRandom } from "./behavior.ts";
+import { proseScaffolding } from "./template_prose.ts";
 
 export interface Scaffolding {
   personaName: string;
@@ -101,7 +104,8 @@ export function scaffoldingFromPrompt(prompt: string): Scaffolding {
     // Keep it a whole exchange (ends with the advisor) and within what a real request would ask for.
     if (Number.isFinite(n)) s.turnCount = Math.min(24, Math.max(2, n % 2 === 0 ? n : n + 1));
   }
-  return s;
+  // The project's own templates word persona, arc and topic as prose; what they say wins (template_prose.ts).
+  return { ...s, ...proseScaffolding(prompt) };
 }
 
 const USER_LINES = [
