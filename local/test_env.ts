@@ -49,4 +49,5 @@ export function useTestStack(): void {
   Deno.env.delete("ANTHROPIC_API_KEY");
 }
 
-useTestStack();
+// Only in the test runner itself: importing this module elsewhere (a unit test) changes nothing.
+if (Deno.mainModule.endsWith("/local/test_all.ts")) useTestStack();
