@@ -54,6 +54,10 @@ stackTest(
         "1",
         "--sample-every",
         "1",
+        // Under a loaded machine a generate call can take seconds; a larger review share keeps every endpoint
+        // exercised within the 5 s window (a run with no review_item request has no p50 to report).
+        "--review-share",
+        "0.6",
         "--drain",
         "30",
         "--json",
