@@ -14,6 +14,7 @@ import { ZERO_WIDTH } from "./_json_scan.ts";
 import { repeatsPropertyName } from "./_property_count.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
 import { readEnvelope } from "./envelope.ts";
+import { readFloor } from "./floor.ts";
 import { extractCandidate, type Extraction, textPosition } from "./extract.ts";
 import { type PositionMap, repairCandidate } from "./repair.ts";
 import type { FailedResult, Fix, ParseError, ParseMethod, ParseResult, ParseStep } from "./result.ts";
@@ -25,9 +26,9 @@ import { describeSchemaIssue, validateConversation } from "./validate.ts";
  * Bump on every change of behaviour (a different outcome, method, conversation, fix or message for any input),
  * so re-parses after an upgrade can be told apart in the attempts log. Format: year.month.sequence.
  */
-export const PARSER_VERSION = "2026.11.2";
+export const PARSER_VERSION = "2026.12.1";
 
-export const ALL_STEPS: readonly ParseStep[] = ["direct", "extract", "repair"];
+export const ALL_STEPS: readonly ParseStep[] = ["direct", "extract", "repair", "floor"];
 
 export interface ParserOptions {
   /** Stamped on every result; defaults to `PARSER_VERSION`. */
@@ -141,7 +142,45 @@ function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): Js
   };
 }
 
+/**
+ * The floor step: jsonrepair alone after extraction only, then the schema. Runs only when the engine's own steps
+ * returned no conversation, so the engine is never worse than the library alone. jsonrepair accepts what the
+ * engine must not (it closes cut text, alters strings it misreads), so its reading is taken only when every
+ * guard holds; otherwise the engine's own result stands.
+ */
+function parseWithFloor(text: string, own: ParseResult, stopReason: string | null, version: string) {
+  if (own.outcome === "parsed" || stopReasonTruncates(stopReason)) return own;
+  // Valid JSON read exactly (direct, extracted) that fails the schema is not a conversation: nothing to repair.
+  if (own.method === "direct" || own.method === "extracted") return own;
+  if (own.error.code === "truncated_turn" || own.error.code === "truncated_content") return own;
+  const floor = readFloor(text);
+  if (!floor.ok || floor.closedByRepair || floor.repeatsName || !floor.verbatim) return own;
+  if (detectTruncation({ stopReason, unclosed: false, value: floor.conversation }) !== null) return own;
+  const result: ParseResult = {
+    outcome: "parsed",
+    method: "jsonrepair",
+    conversation: floor.conversation,
+    fixes: [
+      ...own.fixes.filter((fix) => fix.step === "envelope"),
+      { step: "repair", code: "jsonrepair_alone", detail: own.error.code },
+    ],
+    error: null,
+    stopReason,
+    truncated: false,
+    parserVersion: version,
+  };
+  return result;
+}
+
 function runChain(raw: string | Uint8Array, steps: ReadonlySet<ParseStep>, version: string): ParseResult {
+  const own = runOwnSteps(raw, steps, version);
+  if (!steps.has("floor")) return own;
+  const envelope = readEnvelope(raw);
+  if (!envelope.ok || envelope.envelope.content.kind !== "text") return own;
+  return parseWithFloor(envelope.envelope.content.text, own, envelope.envelope.stopReason, version);
+}
+
+function runOwnSteps(raw: string | Uint8Array, steps: ReadonlySet<ParseStep>, version: string): ParseResult {
   const envelope = readEnvelope(raw);
   if (!envelope.ok) {
     return failed(envelope.error, [], null, false, null, version);
