@@ -147,6 +147,33 @@ function startsValidEscape(text: string, index: number): boolean {
   }
 }
 
+/**
+ * Deepest nesting the engine reads. A conversation nests 4 deep (document, turns, turn, emotional context);
+ * V8's JSON.parse and jsonrepair take seconds on megabytes of `[` (3.7 s for 2 MiB here), so deeper text is
+ * refused before either runs.
+ */
+export const MAX_DEPTH = 64;
+
+/**
+ * Whether `text` nests brackets deeper than `limit` outside JSON strings (escapes honoured; typographic quotes
+ * not: a bracket inside such a string counts, which only errs on the side of refusing). Linear, no allocation.
+ */
+export function exceedsDepth(text: string, limit: number = MAX_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === LBRACE || code === LBRACKET) {
+      if (++depth > limit) return true;
+    } else if ((code === RBRACE || code === RBRACKET) && depth > 0) depth--;
+  }
+  return false;
+}
+
 /** Where a string sits: what may follow its closing quote depends on it. */
 type StringRole = "key" | "member_value" | "element";
 

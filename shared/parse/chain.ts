@@ -10,7 +10,7 @@
  *
  * called by: the parse-conversation function and cli/parse.ts; see docs/PARSING.md.
  */
-import { ZERO_WIDTH } from "./_json_scan.ts";
+import { exceedsDepth, MAX_DEPTH, ZERO_WIDTH } from "./_json_scan.ts";
 import { repeatsPropertyName } from "./_property_count.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
 import { readEnvelope } from "./envelope.ts";
@@ -30,9 +30,20 @@ export const PARSER_VERSION = "2026.12.1";
 
 export const ALL_STEPS: readonly ParseStep[] = ["direct", "extract", "repair", "floor"];
 
+/**
+ * The largest raw object (bytes) the default parser reads: 1 MiB. Claude's longest outputs (128k tokens) are
+ * about 0.5 MB of text; this project asks for at most 24,576 tokens (about 100 kB). Bigger objects are refused
+ * unread with `too_large` (into review, raw kept): hosted Edge Functions give 2 s of CPU per request, and the
+ * worst shapes under the limit cost hundreds of milliseconds (docs/BENCHMARKS.md "Parse engine: worst cases").
+ * The parse flow sets it from `PARSE_MAX_RAW_BYTES`.
+ */
+export const DEFAULT_MAX_RAW_BYTES = 1024 * 1024;
+
 export interface ParserOptions {
   /** Stamped on every result; defaults to `PARSER_VERSION`. */
   readonly version?: string;
+  /** Raw objects over this many bytes fail with `too_large` unread; defaults to `DEFAULT_MAX_RAW_BYTES`. */
+  readonly maxRawBytes?: number;
   /**
    * The JSON steps to run, always in chain order; defaults to all. An older parser is a subset, e.g.
    * `createParser({ version: "2025.11.0", steps: ["direct"] })` fails everything JSON.parse cannot read.
@@ -71,7 +82,16 @@ const REPEATED_NAME: JsonOutcome = {
   unclosed: false,
 };
 
+const TOO_DEEP: JsonOutcome = {
+  ok: false,
+  error: parseError("too_deep", `Cannot parse JSON: brackets nest deeper than ${MAX_DEPTH} levels`),
+  method: null,
+  unclosed: false,
+};
+
 function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): JsonOutcome {
+  // Bounded cost: V8's JSON.parse and jsonrepair take seconds on megabytes of `[`; no conversation nests so deep.
+  if (exceedsDepth(text)) return TOO_DEEP;
   if (steps.has("direct")) {
     try {
       const value: unknown = JSON.parse(text);
@@ -293,12 +313,39 @@ function failed(
   };
 }
 
+/** UTF-8 length of `raw`, counted only as far as needed to know whether it exceeds `limit`. */
+function byteLength(raw: string | Uint8Array, limit: number): number {
+  if (typeof raw !== "string") return raw.length;
+  if (raw.length > limit) return raw.length;
+  if (raw.length * 3 <= limit) return raw.length;
+  let bytes = 0;
+  for (let i = 0; i < raw.length && bytes <= limit; i++) {
+    const code = raw.charCodeAt(i);
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code <= 0xdbff ? 2 : 3;
+  }
+  return bytes;
+}
+
 /** Builds a parser; `createParser()` is the current one. The returned function never throws. */
 export function createParser(options: ParserOptions = {}): Parser {
   const version = options.version ?? PARSER_VERSION;
   const steps = new Set(options.steps ?? ALL_STEPS);
+  const maxRawBytes = options.maxRawBytes ?? DEFAULT_MAX_RAW_BYTES;
   return (raw) => {
     try {
+      if (byteLength(raw, maxRawBytes) > maxRawBytes) {
+        return failed(
+          parseError(
+            "too_large",
+            `Cannot parse response: it is over the parser's limit of ${maxRawBytes} bytes`,
+          ),
+          [],
+          null,
+          false,
+          null,
+          version,
+        );
+      }
       return runChain(raw, steps, version);
     } catch {
       // A bug, not a property of the response: the raw object is untouched and can be re-parsed after a fix.

@@ -15,6 +15,8 @@
  */
 import { jsonrepair } from "jsonrepair";
 import { repeatsPropertyName } from "./_property_count.ts";
+import { exceedsDepth } from "./_json_scan.ts";
+import { MAX_REPAIR_CHARS } from "./repair.ts";
 import { validateConversation } from "./validate.ts";
 import type { Conversation } from "./schema.ts";
 
@@ -85,6 +87,8 @@ interface Read {
 }
 
 function repairAndParse(text: string): Read | null {
+  // The same bounds as the engine's own repair: no jsonrepair on deep nesting or on text over its limit.
+  if (text.length > MAX_REPAIR_CHARS || exceedsDepth(text)) return null;
   try {
     const repaired = jsonrepair(text);
     const closedByRepair = trailingClosers(repaired) > trailingClosers(withoutTrailingComments(text));

@@ -24,6 +24,8 @@ export const PARSE_ERROR_CODES = {
   invalid_json: "JSON was found but no step could parse it",
   schema_invalid: "The JSON is complete but is not a valid conversation",
   internal: "The parser hit an unexpected error (a bug: the raw response is intact)",
+  too_large: "The raw object is over the parser's size limit; it was not read (the raw response is intact)",
+  too_deep: "The text nests brackets deeper than the parser reads (a conversation nests 4 deep)",
   truncated_output: "stop_reason says the output was cut (max_tokens, context window, pause) or is missing",
   truncated_json: "The JSON document ended before it was closed",
   truncated_turn: "A turn's content ends in a dangling escaped quote",
