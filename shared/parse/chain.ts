@@ -1,22 +1,21 @@
 /**
- * The parse chain: a stored Messages API response in, a `ParseResult` out. Never throws; deterministic.
+ * The parse chain: a stored Messages API response in, a `ParseResult` out. Never throws; deterministic; bounded.
  *
+ *   size limit    raw over maxRawBytes (PARSE_MAX_RAW_BYTES)                   -> too_large, unread
  *   envelope.ts   read the body: text blocks or tool input, stop_reason        -> invalid_envelope, refusal, empty_output
- *   direct        JSON.parse(text)                                             -> method "direct"
- *   extract.ts    BOM/zero-width outside strings, fence, prose, string layer   -> method "extracted" | no_json
- *   repair.ts     escape inner quotes, then jsonrepair; unclosed: cut + close  -> method "jsonrepair" | invalid_json
+ *   depth limit   brackets nested deeper than 64                                -> too_deep
+ *   steps.ts      the JSON steps, in order: direct, extract, repair             -> a value, or invalid_json / no_json
  *   validate.ts   coercions, then the zod schema                                -> schema_invalid
- *   truncation.ts stop_reason, closure, dangling escape, missing final turn    -> outcome "partial"
+ *   truncation.ts stop_reason, closure, dangling escape, cut at an opening quote, missing final turn -> "partial"
+ *   floor.ts      no conversation yet: jsonrepair alone, taken only if every guard holds -> method "jsonrepair"
  *
  * called by: the parse-conversation function and cli/parse.ts; see docs/PARSING.md.
  */
-import { exceedsDepth, MAX_DEPTH, ZERO_WIDTH } from "./_json_scan.ts";
-import { repeatsPropertyName } from "./_property_count.ts";
+import { exceedsDepth, MAX_DEPTH, scanStructure, ZERO_WIDTH } from "./_json_scan.ts";
 import { describeSyntaxError, findJsonSyntaxError } from "./_json_syntax.ts";
 import { readEnvelope } from "./envelope.ts";
 import { readFloor } from "./floor.ts";
-import { extractCandidate, type Extraction, textPosition } from "./extract.ts";
-import { type PositionMap, repairCandidate } from "./repair.ts";
+import { JSON_STEPS, type StepContext } from "./steps.ts";
 import type { FailedResult, Fix, ParseError, ParseMethod, ParseResult, ParseStep } from "./result.ts";
 import { parseError } from "./result.ts";
 import { detectTruncation, salvageConversation, stopReasonTruncates } from "./truncation.ts";
@@ -71,17 +70,6 @@ function isBlank(text: string): boolean {
   return BLANK.test(text);
 }
 
-/**
- * Valid JSON that repeats a property name in one object: JSON.parse would keep only the last value. With unescaped
- * inner quotes, `"content": "He said "x", "content": "y"` parses, and the content the model wrote is lost.
- */
-const REPEATED_NAME: JsonOutcome = {
-  ok: false,
-  error: parseError("invalid_json", "Cannot parse JSON: a property name repeats in one object"),
-  method: null,
-  unclosed: false,
-};
-
 const TOO_DEEP: JsonOutcome = {
   ok: false,
   error: parseError("too_deep", `Cannot parse JSON: brackets nest deeper than ${MAX_DEPTH} levels`),
@@ -89,61 +77,31 @@ const TOO_DEEP: JsonOutcome = {
   unclosed: false,
 };
 
+/** Runs the enabled JSON steps (shared/parse/steps.ts) in order until one reads a value or names a failure. */
 function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): JsonOutcome {
   // Bounded cost: V8's JSON.parse and jsonrepair take seconds on megabytes of `[`; no conversation nests so deep.
   if (exceedsDepth(text)) return TOO_DEEP;
-  if (steps.has("direct")) {
-    try {
-      const value: unknown = JSON.parse(text);
-      // A JSON string may hold the document (one level of encoding): extraction decodes it.
-      if (typeof value !== "string") {
-        if (repeatsPropertyName(text, value)) return REPEATED_NAME;
-        return { ok: true, value, method: "direct", unclosed: false };
-      }
-    } catch {
-      // not valid JSON as a whole: next step
-    }
-  }
-
   let candidate = text;
-  let extraction: Extraction | null = null;
-  if (steps.has("extract")) {
-    const extracted = extractCandidate(text);
-    fixes.push(...extracted.fixes);
-    if (!extracted.ok) return { ok: false, error: extracted.error, method: null, unclosed: false };
-    extraction = extracted.extraction;
-    candidate = extraction.candidate;
-    let value: unknown;
-    let isValid = true;
-    try {
-      value = JSON.parse(candidate);
-    } catch {
-      isValid = false; // damaged or unclosed: next step
+  let ctx: StepContext = { positionOf: (index) => index };
+  let extracted = false;
+  for (const step of JSON_STEPS) {
+    if (!steps.has(step.name)) continue;
+    const output = step.run(candidate, ctx);
+    fixes.push(...output.fixes);
+    if (output.kind === "value") {
+      return { ok: true, value: output.value, method: step.method, unclosed: output.unclosed };
     }
-    if (isValid) {
-      return repeatsPropertyName(candidate, value)
-        ? REPEATED_NAME
-        : { ok: true, value, method: "extracted", unclosed: false };
+    if (output.kind === "error") {
+      // A truncation keeps the step that read the JSON (for a partial result); other failures name none,
+      // except the repair step's, which ran on JSON.
+      const method = step.name === "repair" ? step.method : null;
+      return { ok: false, error: output.error, method, unclosed: output.unclosed };
     }
+    if (step.name === "extract") extracted = true;
+    candidate = output.text;
+    ctx = output.ctx;
   }
-  const ext = extraction;
-  const positionOf: PositionMap = ext === null || ext.decoded
-    ? (index) => index
-    : (index) => textPosition(ext, index);
-
-  if (steps.has("repair")) {
-    const repaired = repairCandidate(candidate, positionOf);
-    fixes.push(...repaired.fixes);
-    if (repaired.ok) {
-      return {
-        ok: true,
-        value: repaired.repair.value,
-        method: "jsonrepair",
-        unclosed: repaired.repair.unclosed,
-      };
-    }
-    return { ok: false, error: repaired.error, method: "jsonrepair", unclosed: repaired.unclosed };
-  }
+  const positionOf = ctx.positionOf;
 
   // No step could read it (an older parser without repair): name the first syntax error. Valid JSON gets here
   // only as a JSON string that no extraction step decoded.
@@ -151,8 +109,8 @@ function readJson(text: string, steps: ReadonlySet<ParseStep>, fixes: Fix[]): Js
   const cause = syntax === null
     ? "the text is a JSON string, not a document"
     : describeSyntaxError(syntax, positionOf(syntax.position));
-  const unclosed = extraction !== null
-    ? !extraction.closed
+  const unclosed = extracted
+    ? scanStructure(candidate, Math.max(0, candidate.search(/[{[]/))).end < 0
     : syntax !== null && syntax.position >= candidate.length;
   return {
     ok: false,
