@@ -29,9 +29,9 @@ const SHAPES: readonly { readonly name: string; readonly text: string }[] = [
   { name: "10 MiB of unclosed comments", text: "{" + repeatTo('"/*",', 10 * MIB) },
   { name: "1 MiB single string", text: '{"conversation_metadata":"' + repeatTo("word ", MIB) + '"}' },
   // Just under the default limit (1 MiB raw, after the envelope's escaping): the engine's own cost.
-  { name: "limit: inner quotes", text: '{"a":"' + repeatTo('x", "', 0.75 * MIB) },
-  { name: "limit: keys", text: "{" + repeatTo('"k":1,', 0.75 * MIB) },
-  { name: "limit: unclosed string", text: '{"turns":[{"content":"' + repeatTo('a "b", ', 0.75 * MIB) },
+  { name: "limit: inner quotes", text: '{"a":"' + repeatTo('x", "', 0.6 * MIB) },
+  { name: "limit: keys", text: "{" + repeatTo('"k":1,', 0.7 * MIB) },
+  { name: "limit: unclosed string", text: '{"turns":[{"content":"' + repeatTo('a "b", ', 0.7 * MIB) },
   { name: "limit: [", text: repeatTo("[", MIB - 200) },
 ];
 
