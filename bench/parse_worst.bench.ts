@@ -32,7 +32,7 @@ const SHAPES: readonly { readonly name: string; readonly text: string }[] = [
   { name: "limit: inner quotes", text: '{"a":"' + repeatTo('x", "', 0.6 * MIB) },
   { name: "limit: keys", text: "{" + repeatTo('"k":1,', 0.7 * MIB) },
   { name: "limit: unclosed string", text: '{"turns":[{"content":"' + repeatTo('a "b", ', 0.7 * MIB) },
-  { name: "limit: [", text: repeatTo("[", MIB - 200) },
+  { name: "limit: [", text: repeatTo("[", MIB - 1024) },
 ];
 
 const lifted = createParser({ maxRawBytes: 16 * MIB });
