@@ -16,18 +16,22 @@
  *
  * used by: shared/parse/extract.ts (where the JSON is), shared/parse/repair.ts (was it closed, where to cut).
  */
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const NEWLINE = 0x0a;
-const MINUS = 0x2d;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
+import { CHAR, closesFamily, isQuoteChar, quoteFamily } from "./_chars.ts";
+
+const {
+  QUOTE,
+  BACKSLASH,
+  LBRACE,
+  RBRACE,
+  LBRACKET,
+  RBRACKET,
+  COMMA,
+  COLON,
+  NEWLINE,
+  MINUS,
+  DIGIT_0,
+  DIGIT_9,
+} = CHAR;
 
 /**
  * Characters that JSON.parse rejects between tokens and that models and editors leave in text: zero-width
@@ -43,11 +47,56 @@ export function isJsonWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }
 
-/** Index of the next character that is neither JSON whitespace nor zero-width, or `text.length`. */
+/**
+ * Memo of the last search for a comment's end, so a text full of unclosed `/*` or `//` openers (each quote in it
+ * looking ahead past one) costs one pass, not one pass per quote: within `[from, found]` of the last search
+ * for the same text and the same terminator there is no other terminator.
+ */
+const commentEndMemo = { text: "", terminator: "", from: -1, found: -1 };
+
+function findFrom(text: string, terminator: string, from: number): number {
+  const memo = commentEndMemo;
+  if (memo.terminator === terminator && memo.text === text && from >= memo.from) {
+    if (memo.found < 0 || from <= memo.found) return memo.found;
+  }
+  const found = text.indexOf(terminator, from);
+  memo.text = text;
+  memo.terminator = terminator;
+  memo.from = from;
+  memo.found = found;
+  return found;
+}
+
+/**
+ * If a JS-style comment (`// …` to the end of the line, `/* … *\/`) starts at `at`, the index just past it (the
+ * text's end when it never closes); else -1. Models write them between members and turns; jsonrepair drops them,
+ * and so does the engine, outside strings only.
+ */
+export function commentEnd(text: string, at: number): number {
+  if (text.charCodeAt(at) !== CHAR.SLASH) return -1;
+  const next = text.charCodeAt(at + 1);
+  if (next === CHAR.SLASH) {
+    const newline = findFrom(text, "\n", at + 2);
+    return newline < 0 ? text.length : newline;
+  }
+  if (next === CHAR.STAR) {
+    const close = findFrom(text, "*/", at + 2);
+    return close < 0 ? text.length : close + 2;
+  }
+  return -1;
+}
+
+/** Index of the next character that is not JSON whitespace, zero-width or a comment, or `text.length`. */
 export function nextSignificant(text: string, from: number): number {
   let i = from;
   while (i < text.length) {
     const code = text.charCodeAt(i);
+    if (code === CHAR.SLASH) {
+      const end = commentEnd(text, i);
+      if (end < 0) return i;
+      i = end;
+      continue;
+    }
     if (!isJsonWhitespace(code) && !isZeroWidth(code)) return i;
     i++;
   }
@@ -56,7 +105,7 @@ export function nextSignificant(text: string, from: number): number {
 
 function isStructural(code: number): boolean {
   return code === LBRACE || code === RBRACE || code === LBRACKET || code === RBRACKET || code === COMMA ||
-    code === COLON || code === QUOTE;
+    code === COLON || isQuoteChar(code);
 }
 
 function isHexDigit(code: number): boolean {
@@ -98,6 +147,33 @@ function startsValidEscape(text: string, index: number): boolean {
   }
 }
 
+/**
+ * Deepest nesting the engine reads. A conversation nests 4 deep (document, turns, turn, emotional context);
+ * V8's JSON.parse and jsonrepair take seconds on megabytes of `[` (3.7 s for 2 MiB here), so deeper text is
+ * refused before either runs.
+ */
+export const MAX_DEPTH = 64;
+
+/**
+ * Whether `text` nests brackets deeper than `limit` outside JSON strings (escapes honoured; typographic quotes
+ * not: a bracket inside such a string counts, which only errs on the side of refusing). Linear, no allocation.
+ */
+export function exceedsDepth(text: string, limit: number = MAX_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === LBRACE || code === LBRACKET) {
+      if (++depth > limit) return true;
+    } else if ((code === RBRACE || code === RBRACKET) && depth > 0) depth--;
+  }
+  return false;
+}
+
 /** Where a string sits: what may follow its closing quote depends on it. */
 type StringRole = "key" | "member_value" | "element";
 
@@ -105,7 +181,7 @@ type StringRole = "key" | "member_value" | "element";
 function startsValue(text: string, at: number): boolean {
   if (at >= text.length) return true;
   const code = text.charCodeAt(at);
-  if (code === QUOTE || code === LBRACE || code === LBRACKET || code === MINUS) return true;
+  if (isQuoteChar(code) || code === LBRACE || code === LBRACKET || code === MINUS) return true;
   if (code >= DIGIT_0 && code <= DIGIT_9) return true;
   for (const literal of ["true", "false", "null"]) {
     const rest = text.length - at;
@@ -133,10 +209,12 @@ function startsValue(text: string, at: number): boolean {
  * fails, where a reading could have parsed it.
  */
 function isKeyAt(text: string, at: number): boolean {
+  const family = quoteFamily(text.charCodeAt(at));
+  if (family < 0) return false;
   let close = at + 1;
   while (close < text.length) {
     const code = text.charCodeAt(close);
-    if (code === QUOTE) break;
+    if (closesFamily(family as 0 | 1 | 2, code)) break;
     // A raw line break or control character cannot be in a name: this is prose (or damage).
     if (code < 0x20) return false;
     close += code === BACKSLASH ? 2 : 1;
@@ -157,7 +235,15 @@ function followsCloser(text: string, closer: number): boolean {
   const after = nextSignificant(text, closer + 1);
   if (after >= text.length) return false;
   const code = text.charCodeAt(after);
-  return code === COMMA || code === RBRACE || code === RBRACKET || code === QUOTE || code === LBRACE;
+  return code === COMMA || code === RBRACE || code === RBRACKET || isQuoteChar(code) || code === LBRACE;
+}
+
+const BARE_KEY = /[A-Za-z_$][\w$]*[ \t]*:/y;
+
+/** An unquoted property name and its colon at `at` (`turn_number: 1`): jsonrepair reads these, so does the scan. */
+function isBareKeyAt(text: string, at: number): boolean {
+  BARE_KEY.lastIndex = at;
+  return BARE_KEY.test(text);
 }
 
 /**
@@ -173,7 +259,7 @@ export function closesString(text: string, quote: number, role: StringRole, dept
   if (role === "key") {
     // Keys hold no quotes in practice: the lenient rule (any delimiter) keeps damaged keys readable.
     return code === COLON || code === COMMA || code === RBRACE || code === RBRACKET ||
-      (code === QUOTE && hasNewline(text, quote + 1, next));
+      (isQuoteChar(code) && hasNewline(text, quote + 1, next));
   }
   switch (code) {
     case RBRACE:
@@ -185,13 +271,17 @@ export function closesString(text: string, quote: number, role: StringRole, dept
       if (after >= text.length) return true;
       const following = text.charCodeAt(after);
       if (following === RBRACE || following === RBRACKET) return true; // a trailing comma
-      // `"max it out", they mean`: a word after the comma, so the quote was inside the string.
-      return role === "member_value" ? following === QUOTE && isKeyAt(text, after) : startsValue(text, after);
+      // `"max it out", they mean`: a word after the comma, so the quote was inside the string. An unquoted name
+      // and its colon (`, role: `) is a member, as jsonrepair reads it.
+      return role === "member_value"
+        ? (isQuoteChar(following) && isKeyAt(text, after)) || isBareKeyAt(text, after)
+        : startsValue(text, after);
     }
-    case QUOTE:
-      // A missing comma: the next member or element starts on a later line.
-      return hasNewline(text, quote + 1, next) && (role === "element" || isKeyAt(text, next));
     default:
+      if (isQuoteChar(code)) {
+        // A missing comma: the next member or element starts on a later line.
+        return hasNewline(text, quote + 1, next) && (role === "element" || isKeyAt(text, next));
+      }
       // `:` after a value, a word, punctuation: not JSON, so the quote is the model's.
       return false;
   }
@@ -238,6 +328,10 @@ export interface StructureScan {
   readonly turnSpans: readonly (readonly [number, number])[];
   /** Indexes of zero-width characters outside strings that touch JSON structure (safe to remove). */
   readonly zeroWidth: readonly number[];
+  /** `[start, end)` of each comment outside strings (safe to remove). */
+  readonly comments: readonly (readonly [number, number])[];
+  /** Indexes of quotes other than `"` that open or close a string (typographic or single): read as `"`. */
+  readonly delimiters: readonly number[];
   /** Indexes of backslashes inside strings that start no valid escape. */
   readonly strayBackslashes: readonly number[];
   /** Indexes of unescaped quotes inside strings that do not end them (`closesString`): the model's own quotes. */
@@ -267,8 +361,11 @@ export function scanStructure(text: string, start: number): StructureScan {
   const zeroWidth: number[] = [];
   const strayBackslashes: number[] = [];
   const innerQuotes: number[] = [];
+  const comments: [number, number][] = [];
+  const delimiters: number[] = [];
   let keyCount = 0;
   let inString = false;
+  let family: 0 | 1 | 2 = 0; // the quote family that opened the current string
   let stringStart = -1;
   let role: StringRole = "key";
   let previous = -1; // last significant character outside strings; -1 at the start
@@ -285,10 +382,14 @@ export function scanStructure(text: string, start: number): StructureScan {
       if (code === BACKSLASH) {
         if (i + 1 < length && !startsValidEscape(text, i)) strayBackslashes.push(i);
         i++; // the escaped character cannot end the string
-      } else if (code === QUOTE) {
-        if (closesString(text, i, role, stack.length)) {
+      } else if (code === QUOTE || (family !== 0 && isQuoteChar(code))) {
+        if (!closesFamily(family, code) || !closesString(text, i, role, stack.length)) {
+          // Not the end: the model's own quote. A `"` needs a backslash once the delimiters are `"`.
+          if (code === QUOTE) innerQuotes.push(i);
+        } else {
           inString = false;
           previous = QUOTE;
+          if (code !== QUOTE) delimiters.push(i);
           if (role === "key") {
             const next = nextSignificant(text, i + 1);
             if (next < length && text.charCodeAt(next) === COLON) {
@@ -296,13 +397,25 @@ export function scanStructure(text: string, start: number): StructureScan {
               if (stack.length === 1) rootKey = text.slice(stringStart + 1, i);
             }
           }
-        } else {
-          innerQuotes.push(i);
         }
       }
       continue;
     }
-    switch (code) {
+    const opens = quoteFamily(code);
+    if (opens > 0) {
+      // A typographic or single quote outside a string can only be a delimiter: read it as `"`.
+      delimiters.push(i);
+      family = opens as 1 | 2;
+    } else if (opens === 0) family = 0;
+    if (code === CHAR.SLASH) {
+      const end = commentEnd(text, i);
+      if (end >= 0) {
+        comments.push([i, end]);
+        i = end - 1;
+        continue;
+      }
+    }
+    switch (opens >= 0 ? QUOTE : code) {
       case QUOTE:
         inString = true;
         stringStart = i;
@@ -332,6 +445,8 @@ export function scanStructure(text: string, start: number): StructureScan {
             cut: null,
             turnSpans,
             zeroWidth,
+            comments,
+            delimiters,
             strayBackslashes,
             innerQuotes,
             keyCount,
@@ -389,6 +504,8 @@ export function scanStructure(text: string, start: number): StructureScan {
     cut,
     turnSpans,
     zeroWidth,
+    comments,
+    delimiters,
     strayBackslashes,
     innerQuotes,
     keyCount,

@@ -9,6 +9,7 @@
  *
  * called by: shared/parse/chain.ts; next: JSON.parse of the candidate, else shared/parse/repair.ts.
  */
+import { isQuoteChar } from "./_chars.ts";
 import { isJsonWhitespace, isZeroWidth, nextSignificant, scanStructure, ZERO_WIDTH } from "./_json_scan.ts";
 import type { Fix, ParseError } from "./result.ts";
 import { parseError } from "./result.ts";
@@ -18,8 +19,8 @@ export interface Extraction {
   readonly candidate: string;
   /** Index in the source text where the candidate starts. */
   readonly offset: number;
-  /** Indexes in the source text of characters removed from inside the candidate (sorted). */
-  readonly removed: readonly number[];
+  /** `[start, end)` in the source text of what was removed from inside the candidate (sorted, disjoint). */
+  readonly removed: readonly (readonly [number, number])[];
   /** Whether the root object closed before the text ended. False means truncated or badly broken. */
   readonly closed: boolean;
   /** True when the source text was a JSON string and the candidate comes from its decoded value. */
@@ -40,7 +41,7 @@ export function findObjectStart(text: string, from = 0): number {
   for (let i = text.indexOf("{", from); i >= 0; i = text.indexOf("{", i + 1)) {
     const next = nextSignificant(text, i + 1);
     const code = text.charCodeAt(next);
-    if (code === 0x22 || code === 0x27) return i;
+    if (isQuoteChar(code)) return i;
     OBJECT_KEY_START.lastIndex = next;
     if (OBJECT_KEY_START.test(text)) return i;
   }
@@ -74,6 +75,28 @@ function lastFenceLine(text: string, from: number): number {
   return found;
 }
 
+/** A fenced block's body: the text between an opening fence line and its closing fence. */
+const FENCE_BODY = /(?:^|\n)[ \t]*(?:```|~~~)[^\n`]*\n([\s\S]*?)\n[ \t]*(?:```|~~~)/;
+
+/**
+ * If the text is one JSON string holding a document, its decoded value: the whole text, a fenced block's body
+ * (```` ```json\n"{\"conversation_metadata\"…}"\n``` ````), or a line that starts such a string after prose.
+ */
+function findStringLayer(text: string): string | null {
+  const whole = decodeStringLayer(text);
+  if (whole !== null) return whole;
+  const fence = FENCE_BODY.exec(text);
+  if (fence !== null) {
+    const body = decodeStringLayer(fence[1]);
+    if (body !== null) return body;
+  }
+  const line = text.search(/(?:^|\n)[ \t]*"\{/);
+  if (line < 0) return null;
+  const first = text.indexOf('"', line);
+  const last = text.lastIndexOf('"');
+  return last > first ? decodeStringLayer(text.slice(first, last + 1)) : null;
+}
+
 /** If the whole text is one JSON string holding a document, its decoded value. */
 function decodeStringLayer(text: string): string | null {
   const first = nextSignificant(text, 0);
@@ -92,7 +115,7 @@ function decodeStringLayer(text: string): string | null {
 
 /** Finds the JSON document in `text`. Fails with `no_json` when there is none. */
 export function extractCandidate(text: string): ExtractResult {
-  const decoded = decodeStringLayer(text);
+  const decoded = text.includes('"{') || text.includes('" {') ? findStringLayer(text) : null;
   if (decoded !== null) {
     // One level only: a string inside a string is not something a model writes by accident.
     return extractFrom(decoded, [{ step: "extract", code: "decode_string" }], true);
@@ -144,10 +167,13 @@ function extractFrom(text: string, fixes: Fix[], decoded: boolean): ExtractResul
 
   const prefix = text.slice(0, start);
   const suffix = text.slice(end);
-  const removed = scan.zeroWidth.filter((index) => index < end);
+  const zeroWidthInside = scan.zeroWidth.filter((index) => index < end);
+  const comments = scan.comments.filter(([from]) => from < end);
+  const removed = mergeRanges(zeroWidthInside, comments, end);
 
   if (prefix.charCodeAt(0) === 0xfeff) fixes.push({ step: "extract", code: "strip_bom" });
-  const zeroWidthCount = countZeroWidth(prefix) - (prefix.charCodeAt(0) === 0xfeff ? 1 : 0) + removed.length +
+  const zeroWidthCount = countZeroWidth(prefix) - (prefix.charCodeAt(0) === 0xfeff ? 1 : 0) +
+    zeroWidthInside.length +
     countZeroWidth(suffix);
   if (zeroWidthCount > 0) {
     fixes.push({
@@ -169,19 +195,15 @@ function extractFrom(text: string, fixes: Fix[], decoded: boolean): ExtractResul
   const proseAfter = fenceClose ? visibleSuffix.replace(/^(?:```|~~~)[^\n]*/, "").trim() : visibleSuffix;
   if (proseAfter.length > 0) fixes.push({ step: "extract", code: "strip_prose_after" });
 
-  let candidate: string;
-  if (removed.length === 0) {
-    candidate = text.slice(start, end);
-  } else {
-    const parts: string[] = [];
-    let from = start;
-    for (const index of removed) {
-      parts.push(text.slice(from, index));
-      from = index + 1;
-    }
-    parts.push(text.slice(from, end));
-    candidate = parts.join("");
+  if (comments.length > 0) {
+    fixes.push({ step: "extract", code: "strip_comments", detail: plural(comments.length, "comment") });
   }
+  const delimiters = scan.delimiters.filter((index) => index < end);
+  if (delimiters.length > 0) {
+    fixes.push({ step: "extract", code: "normalize_quotes", detail: plural(delimiters.length, "quote") });
+  }
+
+  const candidate = buildCandidate(text, start, end, removed, delimiters);
   return {
     ok: true,
     extraction: { candidate, offset: start, removed, closed: scan.end >= 0, decoded },
@@ -189,11 +211,62 @@ function extractFrom(text: string, fixes: Fix[], decoded: boolean): ExtractResul
   };
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/** Zero-width characters and comments as sorted, disjoint `[start, end)` ranges (comments hold no others). */
+function mergeRanges(
+  zeroWidth: readonly number[],
+  comments: readonly (readonly [number, number])[],
+  end: number,
+): [number, number][] {
+  const ranges: [number, number][] = [
+    ...zeroWidth.map((index): [number, number] => [index, index + 1]),
+    ...comments.map(([from, to]): [number, number] => [from, Math.min(to, end)]),
+  ];
+  if (zeroWidth.length > 0 && comments.length > 0) ranges.sort((a, b) => a[0] - b[0]);
+  return ranges;
+}
+
+/**
+ * The candidate: `text.slice(start, end)` without the removed ranges, with every typographic or single-quote
+ * delimiter read as `"`. Same-length replacement, so positions move only by what was removed.
+ */
+function buildCandidate(
+  text: string,
+  start: number,
+  end: number,
+  removed: readonly (readonly [number, number])[],
+  delimiters: readonly number[],
+): string {
+  if (removed.length === 0 && delimiters.length === 0) return text.slice(start, end);
+  const parts: string[] = [];
+  let from = start;
+  let d = 0;
+  const copy = (to: number) => {
+    while (d < delimiters.length && delimiters[d] < to) {
+      if (delimiters[d] >= from) {
+        parts.push(text.slice(from, delimiters[d]), '"');
+        from = delimiters[d] + 1;
+      }
+      d++;
+    }
+    parts.push(text.slice(from, to));
+  };
+  for (const [removeFrom, removeTo] of removed) {
+    copy(removeFrom);
+    from = removeTo;
+  }
+  copy(end);
+  return parts.join("");
+}
+
 /** Maps an index in `extraction.candidate` back to the source text, for error positions. */
 export function textPosition(extraction: Extraction, candidateIndex: number): number {
   let position = extraction.offset + candidateIndex;
-  for (const index of extraction.removed) {
-    if (index <= position) position++;
+  for (const [from, to] of extraction.removed) {
+    if (from <= position) position += to - from;
     else break;
   }
   return position;

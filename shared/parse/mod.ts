@@ -9,6 +9,7 @@
 export {
   ALL_STEPS,
   createParser,
+  DEFAULT_MAX_RAW_BYTES,
   type Parser,
   PARSER_VERSION,
   type ParserOptions,

@@ -58,13 +58,21 @@ function describeOpen(inString: boolean, brackets: string): string {
   return `${parts.join(", ")} open at the end`;
 }
 
-/** JSON.parse, else jsonrepair then JSON.parse; null when both fail. */
+/**
+ * The most text one jsonrepair call gets. jsonrepair rebuilds its output on many fixes, so its cost grows faster
+ * than the text (seconds for a few damaged megabytes); a real document reaches it in pieces (one turn at a time,
+ * then the rest with the turns taken out), each far below this. A piece over it is not repaired.
+ */
+export const MAX_REPAIR_CHARS = 512 * 1024;
+
+/** JSON.parse, else jsonrepair then JSON.parse; null when both fail (or the text is over the repair limit). */
 function parseLeniently(text: string): { value: unknown; repaired: boolean } | null {
   try {
     return { value: JSON.parse(text), repaired: false };
   } catch {
     // damaged: fall through to jsonrepair
   }
+  if (text.length > MAX_REPAIR_CHARS) return null;
   try {
     return { value: JSON.parse(jsonrepair(text)), repaired: true };
   } catch {

@@ -10,7 +10,7 @@ import type { Conversation, PartialConversation } from "./schema.ts";
 export type ParseMethod = "direct" | "extracted" | "jsonrepair";
 
 /** The steps of the chain, in the order they run; `createParser({ steps })` picks a subset. */
-export type ParseStep = "direct" | "extract" | "repair";
+export type ParseStep = "direct" | "extract" | "repair" | "floor";
 
 /**
  * Stable error codes. `error.code` is the key to group by; `error.message` adds the position or schema path.
@@ -24,16 +24,25 @@ export const PARSE_ERROR_CODES = {
   invalid_json: "JSON was found but no step could parse it",
   schema_invalid: "The JSON is complete but is not a valid conversation",
   internal: "The parser hit an unexpected error (a bug: the raw response is intact)",
+  too_large: "The raw object is over the parser's size limit; it was not read (the raw response is intact)",
+  too_deep: "The text nests brackets deeper than the parser reads (a conversation nests 4 deep)",
   truncated_output: "stop_reason says the output was cut (max_tokens, context window, pause) or is missing",
   truncated_json: "The JSON document ended before it was closed",
   truncated_turn: "A turn's content ends in a dangling escaped quote",
+  truncated_content:
+    "The last turn's content ends at an opening quote or bracket: the text was cut, the JSON is valid",
   missing_final_turn: "The conversation ends with a user turn: the final assistant turn is missing",
 } as const;
 
 export type ParseErrorCode = keyof typeof PARSE_ERROR_CODES;
 
 /** Codes of a `partial` outcome: each names one truncation signal. */
-export type TruncationCode = "truncated_output" | "truncated_json" | "truncated_turn" | "missing_final_turn";
+export type TruncationCode =
+  | "truncated_output"
+  | "truncated_json"
+  | "truncated_turn"
+  | "truncated_content"
+  | "missing_final_turn";
 
 export interface ParseError {
   readonly code: ParseErrorCode;
@@ -54,6 +63,10 @@ export type FixCode =
   | "strip_bom"
   /** extract: zero-width characters outside string values were removed. */
   | "strip_zero_width"
+  /** extract: JS-style comments (`// …`, `/* … *\/`) outside string values were removed (detail: how many). */
+  | "strip_comments"
+  /** extract: typographic (“ ” ‘ ’) or single quotes used as string delimiters were read as `"` (detail: how many). */
+  | "normalize_quotes"
   /** extract: a markdown code fence around the JSON was removed. */
   | "strip_fence"
   /** extract: prose before the JSON was removed. */
@@ -69,6 +82,12 @@ export type FixCode =
   | "escape_inner_quote"
   /** repair: jsonrepair rewrote a damaged document (detail: the first syntax error it fixed). */
   | "jsonrepair"
+  /**
+   * repair: the engine's own steps could not read the document, and jsonrepair alone (after extraction only)
+   * could, with every guard passed: complete stop_reason, nothing closed by the repair, every string as written,
+   * no truncation signal (shared/parse/floor.ts). Detail: why the own steps failed.
+   */
+  | "jsonrepair_alone"
   /** repair: backslashes that began no valid escape were kept as backslashes. */
   | "keep_stray_backslash"
   /** repair: the document ended early; it was cut back to the last complete member and closed. */

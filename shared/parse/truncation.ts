@@ -5,8 +5,9 @@
  * Signals, from the outside in (what upstream saw, docs/PARSING.md):
  * - `stop_reason` other than end_turn, stop_sequence or tool_use (max_tokens cut the JSON at 2048 tokens);
  * - the JSON document ended before it closed (shared/parse/repair.ts cut it back);
- * - valid JSON whose content was cut: a turn ends in a dangling escaped quote (`…the fear of making the \\"`)
- *   or the conversation, in order so far, ends with a user turn (the final assistant turn is missing).
+ * - valid JSON whose content was cut: a turn ends in a dangling escaped quote (`…the fear of making the \\"`),
+ *   the last turn's content ends at an opening quote or bracket (`…the fund is "`), or the conversation, in
+ *   order so far, ends with a user turn (the final assistant turn is missing).
  * Only these signals count: upstream's "long unclosed string" heuristic flagged every long turn (BUG-1).
  *
  * called by: shared/parse/chain.ts.
@@ -36,6 +37,25 @@ export function hasDanglingEscape(content: string): boolean {
   while (i >= 0 && /\s/.test(content[i])) i--;
   if (content[i] === '"') i--;
   return content[i] === "\\";
+}
+
+/** Characters that open something a text then has to close: at the very end of a content, it was cut. */
+const OPENERS = new Set(["(", "[", "{", "\u201c", "\u2018"]);
+
+/**
+ * Content that ends at an opening quotation mark, bracket or parenthesis: `… the fund is "` (a quote after a
+ * space), `… see (`, `… called “`. The JSON around it can be complete and valid while the text was cut: the model
+ * stopped right after opening something. A closing quote (`He said "no."`, `the "snowball"`) is content and
+ * does not count: an ASCII quote opens only when whitespace (or nothing) precedes it.
+ */
+export function endsAtOpening(content: string): boolean {
+  let i = content.length - 1;
+  while (i >= 0 && /\s/.test(content[i])) i--;
+  if (i < 0) return false;
+  const last = content[i];
+  if (OPENERS.has(last)) return true;
+  if (last !== '"' && last !== "'") return false;
+  return i === 0 || /\s/.test(content[i - 1]);
 }
 
 export interface TruncationSignal {
@@ -87,6 +107,15 @@ export function detectTruncation(input: TruncationInput): TruncationSignal | nul
       message: `Cannot accept conversation: turns[${dangling}].content ends in a dangling escaped quote`,
     };
   }
+  const last = turns[turns.length - 1];
+  if (isRecord(last) && typeof last.content === "string" && endsAtOpening(last.content)) {
+    return {
+      code: "truncated_content",
+      message: `Cannot accept conversation: turns[${
+        turns.length - 1
+      }].content ends at an opening quote or bracket`,
+    };
+  }
   // A user turn last, in an otherwise well-ordered conversation: the model stopped before answering. With the
   // roles out of order from the start it is a schema problem, not a truncation.
   const inOrder = turns.every((turn, index) =>
@@ -119,7 +148,9 @@ export function salvageConversation(
     const index = turns.length;
     const role = index % 2 === 0 ? "user" : "assistant";
     if (
-      turn.data.turn_number !== index + 1 || turn.data.role !== role || hasDanglingEscape(turn.data.content)
+      turn.data.turn_number !== index + 1 || turn.data.role !== role ||
+      hasDanglingEscape(turn.data.content) ||
+      (candidate === source[source.length - 1] && endsAtOpening(turn.data.content))
     ) break;
     turns.push(turn.data);
   }

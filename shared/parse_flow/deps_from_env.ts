@@ -7,8 +7,8 @@ import { supabaseObjectStore } from "../adapters/object_store.ts";
 import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/parse_queue_postgres.ts";
 import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
 import { redactInLogs } from "../log.ts";
-import { PARSER_VERSION, parseStoredResponse } from "../parse/mod.ts";
-import type { ParseHandlerDeps } from "./handle_parse_conversation.ts";
+import { createParser, DEFAULT_MAX_RAW_BYTES, PARSER_VERSION } from "../parse/mod.ts";
+import { DEFAULT_BATCH_BUDGET_MS, type ParseHandlerDeps } from "./handle_parse_conversation.ts";
 
 export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
   const platform = platformEnv(env);
@@ -27,7 +27,9 @@ export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
     flow: {
       queue: postgresParseQueue(sql, settings),
       store: supabaseObjectStore(platform.supabaseUrl, platform.serviceKey),
-      parse: parseStoredResponse,
+      parse: createParser({
+        maxRawBytes: numberFromEnv(env, "PARSE_MAX_RAW_BYTES", DEFAULT_MAX_RAW_BYTES),
+      }),
       parserVersion: PARSER_VERSION,
       now: () => new Date(),
       clock: () => performance.now(),
@@ -35,5 +37,6 @@ export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
     serviceKeys: platform.serviceKeys,
     concurrency: Math.max(1, concurrency),
     spoolBatch: Math.max(1, numberFromEnv(env, "PARSE_SPOOL_BATCH", 10)),
+    batchBudgetMs: numberFromEnv(env, "PARSE_BATCH_BUDGET_MS", DEFAULT_BATCH_BUDGET_MS),
   };
 }

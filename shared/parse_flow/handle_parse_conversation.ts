@@ -20,6 +20,7 @@ import { requireServiceKey } from "../http/auth.ts";
 import { readJsonBody, requireMethod } from "../http/request.ts";
 import { json } from "../http/respond.ts";
 import type { Handler } from "../http/serve.ts";
+import { logger } from "../log.ts";
 import { mapLimit } from "./_map_limit.ts";
 import { flushSpool, type SpoolFlushResult } from "./flush_spool.ts";
 import { parseConversation, type ParseFlowDeps, type ParseItemResult } from "./parse_conversation.ts";
@@ -52,7 +53,16 @@ export interface ParseHandlerDeps {
   readonly concurrency: number;
   /** Spool rows uploaded per request. */
   readonly spoolBatch: number;
+  /**
+   * Milliseconds of work after which a request starts no more conversations: the rest are answered `skipped` /
+   * `deferred`, unclaimed, and the sweeper sends them again. One expensive raw object cannot push a batch of
+   * other users' conversations past the platform's CPU limit. Default `DEFAULT_BATCH_BUDGET_MS`.
+   */
+  readonly batchBudgetMs?: number;
 }
+
+/** Half of hosted Edge Functions' 2 s of CPU per request: room for the item already running when it is spent. */
+export const DEFAULT_BATCH_BUDGET_MS = 1000;
 
 export interface ParseResponse {
   results: ParseItemResult[];
@@ -70,7 +80,21 @@ export async function processParseRequest(
   const ids = [
     ...new Set([...(body.conversation_id ? [body.conversation_id] : []), ...(body.conversation_ids ?? [])]),
   ];
-  const results = await mapLimit(ids, deps.concurrency, (id) => parseConversation(deps.flow, id, source));
+  const started = deps.flow.clock();
+  const budget = deps.batchBudgetMs ?? DEFAULT_BATCH_BUDGET_MS;
+  const results = await mapLimit(ids, deps.concurrency, async (id, index): Promise<ParseItemResult> => {
+    // The first id always runs (a single wake-up must make progress); later ones wait for the next request.
+    if (index > 0 && deps.flow.clock() - started > budget) {
+      return { conversation_id: id, result: "skipped", reason: "deferred" };
+    }
+    try {
+      return await parseConversation(deps.flow, id, source);
+    } catch (err) {
+      // parseConversation never throws by contract; if a bug makes it, only this id is affected.
+      logger.error("parse_internal_error", { conversation_id: id, error: String(err) });
+      return { conversation_id: id, result: "error", error_code: "internal" };
+    }
+  });
   const counts = { completed: 0, parse_failed: 0, released: 0, skipped: 0, error: 0 };
   for (const r of results) counts[r.result]++;
   return spool ? { results, counts, spool } : { results, counts };

@@ -56,7 +56,8 @@ export type ParseItemResult =
   | {
     conversation_id: string;
     result: "skipped";
-    reason: "not_claimable" | "lost_claim";
+    /** `deferred`: the request's time budget was spent before this id started; it was not claimed. */
+    reason: "not_claimable" | "lost_claim" | "deferred";
     /** The row's status when it was not claimable (null: no such conversation). */
     status?: string | null;
   }

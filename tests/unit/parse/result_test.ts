@@ -21,6 +21,7 @@ Deno.test("PARSE_ERROR_CODES lists every truncation code", () => {
     "truncated_output",
     "truncated_json",
     "truncated_turn",
+    "truncated_content",
     "missing_final_turn",
   ];
   for (const code of truncation) assert.ok(code in PARSE_ERROR_CODES, code);

@@ -4,6 +4,7 @@ import {
   handleParseConversation,
   type ParseHandlerDeps,
 } from "../../../shared/parse_flow/handle_parse_conversation.ts";
+import { createParser, parseStoredResponse } from "../../../shared/parse/mod.ts";
 import { makeConversation, textResponse } from "../../fixtures/parse/samples.ts";
 import { fakeDeps, FakeQueue, FakeStore, flowTest, stored } from "./_fakes.ts";
 
@@ -125,4 +126,72 @@ flowTest("handleParseConversation() accepts the key in the apikey header too", a
   await stored(queue, store, A, clean);
   const res = await handler(post({ conversation_id: A }, { apikey: KEY }));
   assert.equal(res.status, 200);
+});
+
+flowTest(
+  "handleParseConversation() keeps one item that throws or hits a limit from failing the rest of a batch",
+  async () => {
+    const queue = new FakeQueue();
+    const store = new FakeStore();
+    const C = "0a0a0a0a-1111-4111-8111-000000000003";
+    const D = "0a0a0a0a-1111-4111-8111-000000000004";
+    const limited = createParser({ maxRawBytes: 4096 });
+    const poison = "poison: the engine throws on this one";
+    const flow = fakeDeps(queue, store, {
+      parse: (raw) => {
+        if (new TextDecoder().decode(raw).includes(poison)) throw new Error("a bug in the engine");
+        return limited(raw);
+      },
+    });
+    await stored(queue, store, A, clean);
+    await stored(queue, store, B, textResponse("x".repeat(5000)));
+    await stored(queue, store, C, textResponse(poison));
+    await stored(queue, store, D, clean);
+    const deps: ParseHandlerDeps = { flow, serviceKeys: [KEY], concurrency: 2, spoolBatch: 5 };
+    const handler = serveHandler(handleParseConversation(deps), "parse-conversation");
+    const body = await (await handler(post({ conversation_ids: [B, C, A, D] }))).json();
+    const byId = Object.fromEntries(
+      body.results.map((r: { conversation_id: string }) => [r.conversation_id, r]),
+    );
+    assert.equal(byId[B].result, "parse_failed");
+    assert.equal(byId[B].error_code, "too_large", "over the size limit: refused unread, into review");
+    assert.equal(byId[C].result, "released", "a throwing engine releases that item only");
+    assert.equal(byId[A].result, "completed");
+    assert.equal(byId[D].result, "completed");
+  },
+);
+
+flowTest("handleParseConversation() defers the rest of a batch once its time budget is spent", async () => {
+  const queue = new FakeQueue();
+  const store = new FakeStore();
+  const C = "0a0a0a0a-1111-4111-8111-000000000003";
+  let now = 0;
+  const flow = fakeDeps(queue, store, {
+    clock: () => now,
+    parse: (raw) => {
+      now += 700; // an expensive raw object
+      return parseStoredResponse(raw);
+    },
+  });
+  for (const id of [A, B, C]) await stored(queue, store, id, clean);
+  const deps: ParseHandlerDeps = {
+    flow,
+    serviceKeys: [KEY],
+    concurrency: 1,
+    spoolBatch: 5,
+    batchBudgetMs: 1000,
+  };
+  const handler = serveHandler(handleParseConversation(deps), "parse-conversation");
+  const body = await (await handler(post({ conversation_ids: [A, B, C] }))).json();
+  assert.deepEqual(body.results.map((r: { result: string }) => r.result), [
+    "completed",
+    "completed",
+    "skipped",
+  ]);
+  assert.equal(body.results[2].reason, "deferred");
+  assert.equal(
+    queue.rows.get(C)?.status,
+    "raw_stored",
+    "a deferred id is not claimed: the sweeper sends it again",
+  );
 });
