@@ -84,6 +84,11 @@ export async function verifyJwt(
   let sig: Uint8Array;
   try {
     header = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[0])));
+  } catch {
+    // jose's wording, which storage-api passes on for a garbage token.
+    return { ok: false, reason: "malformed", message: "JWS Protected Header is invalid" };
+  }
+  try {
     payload = JSON.parse(new TextDecoder().decode(base64UrlDecode(parts[1])));
     sig = base64UrlDecode(parts[2]);
   } catch {

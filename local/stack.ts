@@ -5,8 +5,12 @@
  * process (local/gateway/main.ts) that survives this command, logs to `<stateDir>/gateway.log` and keeps its
  * pid and settings in `<stateDir>/gateway.json`; waits until it answers its health check, writes
  * `<stateDir>/stack.env.json` and prints the URLs and keys like `supabase start` (nothing with --quiet).
- * Idempotent: a healthy gateway with the same code and settings is kept (its function workers are recycled so
- * function changes are picked up); otherwise it is replaced.
+ * Idempotent: a healthy gateway with the same code, settings and deno binary is kept (its function workers are
+ * recycled so function changes are picked up); otherwise it is replaced. A gateway whose deno binary was
+ * replaced under it (`npm ci` in tools/, e.g. after deleting tools/node_modules) cannot spawn function workers
+ * any more ("Failed to spawn '…/deno (deleted)'"), so that, too, replaces it. Start ends by booting every
+ * project function (an OPTIONS request each) and fails, naming the function and its answer, when one does
+ * not boot: "up" is never printed over a stack whose functions answer 503.
  * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
  */
 import { syncSecrets } from "../cli/secrets_sync.ts";
@@ -76,10 +80,30 @@ function codeHash(): string {
   return (h >>> 0).toString(16);
 }
 
+/** The deno binary the gateway runs and spawns its function workers with; `npm ci` in tools/ replaces it. */
+function denoBinary(): string {
+  try {
+    const st = Deno.statSync(Deno.execPath());
+    return `${Deno.version.deno} ${Deno.execPath()} ino ${st.ino} mtime ${st.mtime?.getTime() ?? 0}`;
+  } catch {
+    return `${Deno.version.deno} ${Deno.execPath()}`;
+  }
+}
+
+/** True when the process's executable was deleted or replaced since it started (Linux: `/proc/<pid>/exe`). */
+function runsDeletedBinary(pid: number): boolean {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/exe`).endsWith(" (deleted)");
+  } catch {
+    return false;
+  }
+}
+
 function desiredSettings(): Record<string, unknown> {
   const c = gatewayConfig();
   return {
     code_hash: codeHash(),
+    deno_binary: denoBinary(),
     api_port: c.apiPort,
     claude_port: c.claudePort,
     db_url: c.dbUrl,
@@ -211,6 +235,40 @@ async function spawnGateway(settings: Record<string, unknown>): Promise<number> 
   );
 }
 
+/**
+ * Boots every project function with an OPTIONS request (it skips verify_jwt and every handler answers it) and
+ * throws, naming each function that does not answer 2xx, so a stack whose workers cannot start is never
+ * reported as up. Test-only functions are not checked (one of them fails to boot on purpose).
+ */
+async function checkFunctionsBoot(): Promise<void> {
+  const h = await health();
+  const fns = Array.isArray(h?.functions) ? h.functions as Array<{ name?: unknown; source?: unknown }> : [];
+  const names = fns.filter((f) => f.source === "project" && typeof f.name === "string").map((f) =>
+    String(f.name)
+  );
+  const failures: string[] = [];
+  await Promise.all(names.map(async (name) => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${API_PORT}/functions/v1/${name}`, {
+        method: "OPTIONS",
+        signal: AbortSignal.timeout(60_000),
+      });
+      const body = (await res.text()).slice(0, 200);
+      if (res.status >= 300) failures.push(`${name} answered ${res.status} ${body}`);
+    } catch (err) {
+      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }));
+  if (failures.length > 0) {
+    throw new Error(
+      `Cannot start the local stack: ${failures.length} function(s) do not boot: ${
+        failures.sort().join("; ")
+      }. ` +
+        `Last lines of ${statePath("gateway.log")}:\n${tail(statePath("gateway.log"), 15)}`,
+    );
+  }
+}
+
 export async function stackEnv(): Promise<StackEnv> {
   return {
     SUPABASE_URL: `http://127.0.0.1:${API_PORT}`,
@@ -230,8 +288,9 @@ async function start(quiet: boolean): Promise<void> {
   const settings = desiredSettings();
   const state = readGatewayState();
   const h = await health();
+  const staleBinary = state !== null && isOurGateway(state.pid) && runsDeletedBinary(state.pid);
   const same = state !== null && h !== null && h.pid === state.pid && isOurGateway(state.pid) &&
-    JSON.stringify(state.settings) === JSON.stringify(settings);
+    !staleBinary && JSON.stringify(state.settings) === JSON.stringify(settings);
   let action = "kept";
   if (same) {
     // Pick up function code changes even if a file watch event was missed.
@@ -241,8 +300,10 @@ async function start(quiet: boolean): Promise<void> {
       .catch(() => {});
   } else {
     action = (await stopGateway()) ? "restarted" : "started";
+    if (staleBinary) action += " (its deno binary had been replaced)";
     await spawnGateway(settings);
   }
+  await checkFunctionsBoot();
   const env = await stackEnv();
   Deno.writeTextFileSync(statePath("stack.env.json"), JSON.stringify(env, null, 2) + "\n");
   // The storage trigger and the cron jobs call functions with the URL and key from Vault (docs/PIPELINE.md);

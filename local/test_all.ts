@@ -2,8 +2,8 @@
  * `deno task test`: every check and test the project has, one summary line at the end.
  *
  * Order: fmt, lint, type check (each counts as one test) → a fresh database (db:reset; with DATABASE_URL the
- * existing database is only migrated) → pgTAP files with pg_prove → the local stack when it exists → all Deno
- * tests under tests/. The last line is `N passed, N failed` over all of them; the exit status is non-zero when
+ * existing database is only migrated) → `supabase db lint --fail-on error` (one test) → pgTAP files with
+ * pg_prove → the local stack when it exists → all Deno tests under tests/. The last line is `N passed, N failed` over all of them; the exit status is non-zero when
  * anything failed.
  *
  * Flags: `--only deno|pgtap|checks` runs one part; anything after `--` goes to `deno test` (e.g. a filter).
@@ -115,11 +115,22 @@ async function pgtap(): Promise<void> {
   if (notOk > 0) failures.push(`pgTAP: ${notOk} failed`);
 }
 
+/** `supabase db lint --fail-on error` (plpgsql_check) on the migrated database, as `deno task db:lint` runs it. */
+async function dbLint(): Promise<void> {
+  console.log("\n== supabase db lint --fail-on error");
+  const res = await tee(Deno.execPath(), ["run", "-A", "local/db.ts", "lint"]);
+  record("supabase db lint --fail-on error", res.code === 0);
+}
+
 async function denoTests(extra: string[]): Promise<void> {
   console.log("\n== deno test");
-  const res = await tee(Deno.execPath(), ["test", "-A", "--no-check", ...extra, "tests/"], {
-    DATABASE_URL: databaseUrl(),
-  });
+  // DATABASE_URL only when the caller set it: passing the stack's own URL would make isExternalDatabase() true
+  // in the tests and skip the PostgreSQL restart/crash fault tests, which need the stack's own cluster.
+  const res = await tee(
+    Deno.execPath(),
+    ["test", "-A", "--no-check", ...extra, "tests/"],
+    isExternalDatabase() ? { DATABASE_URL: databaseUrl() } : {},
+  );
   const summary = res.out.split("\n").filter((l) => /^(ok|FAILED) \| /.test(l)).pop();
   if (!summary) {
     record("deno test (no summary line)", false);
@@ -173,6 +184,7 @@ async function main(): Promise<number> {
   try {
     if (!only || only === "checks") await checks();
     if (!only || only === "pgtap" || only === "deno") await prepareDatabase();
+    if (!only || only === "pgtap") await dbLint();
     if (!only || only === "pgtap") await pgtap();
     if (!only || only === "deno") await withStack(() => denoTests(extra));
   } catch (err) {

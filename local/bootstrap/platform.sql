@@ -154,9 +154,14 @@ create table if not exists storage.objects (
   metadata jsonb,
   path_tokens text[] generated always as (string_to_array(name, '/')) stored,
   version text,
-  user_metadata jsonb,
-  level int
+  user_metadata jsonb
 );
+-- Columns of storage-api 1.11.2's storage schema that this project never writes (checked against the real
+-- server); added only where absent, so this stays a no-op on a Supabase database.
+alter table storage.objects add column if not exists archived_at timestamptz;
+alter table storage.objects add column if not exists is_delete_marker boolean not null default false;
+alter table storage.objects add column if not exists is_versioned boolean not null default false;
+alter table storage.buckets add column if not exists versioning_status text;
 create unique index if not exists bucketid_objname on storage.objects (bucket_id, name);
 create index if not exists name_prefix_search on storage.objects (name text_pattern_ops);
 
@@ -203,6 +208,28 @@ $$;
 
 grant execute on function storage.foldername(text), storage.filename(text), storage.extension(text)
   to anon, authenticated, service_role;
+
+-- storage-api's BEFORE UPDATE trigger: any update of an object row moves updated_at (an upsert's UPDATE, a move).
+-- Created only when absent: on Supabase the function belongs to supabase_storage_admin.
+do $$
+begin
+  if to_regprocedure('storage.update_updated_at_column()') is null then
+    create function storage.update_updated_at_column() returns trigger
+    language plpgsql
+    as $f$
+    begin
+      new.updated_at = now();
+      return new;
+    end
+    $f$;
+  end if;
+  if not exists (select 1 from pg_trigger where tgname = 'update_objects_updated_at'
+                 and tgrelid = 'storage.objects'::regclass) then
+    create trigger update_objects_updated_at before update on storage.objects
+      for each row execute function storage.update_updated_at_column();
+  end if;
+end
+$$;
 
 -- storage-api ≥ v1.35: deleting rows directly would orphan the stored bytes, so it is refused
 -- unless the Storage API itself set storage.allow_delete_query for its transaction.

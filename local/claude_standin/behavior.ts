@@ -24,10 +24,12 @@ export const CONTENT_BEHAVIORS = [
   "stream_cut",
   "stream_error",
   "schema_rejected",
+  "thinking",
+  "thinking_cut",
 ] as const;
 
 /** Behaviours that answer with an HTTP error before any content. */
-export const ERROR_BEHAVIORS = ["rate_limited", "overloaded", "server_error"] as const;
+export const ERROR_BEHAVIORS = ["rate_limited", "overloaded", "server_error", "spend_limit"] as const;
 
 export type ContentBehavior = typeof CONTENT_BEHAVIORS[number];
 export type ErrorBehavior = typeof ERROR_BEHAVIORS[number];
@@ -40,6 +42,8 @@ export interface BehaviorSpec {
   latencyMs: number;
   /** `retry-after` seconds on 429 (and 529) answers. */
   retryAfterSec: number;
+  /** `overloaded:N`: the 529 carries `retry-after: N`; plain `overloaded` sends none. */
+  overloadedRetryAfterSec?: number;
   /** The first `count` calls for the same seed fail with `outcome`, then `base` applies. */
   failFirst?: { count: number; outcome: ErrorBehavior | "stream_cut" };
 }
@@ -91,6 +95,9 @@ export function parseBehavior(text: string): BehaviorSpec {
       case "overloaded":
         spec.base = name;
         spec.retryAfterSec = nonNegativeInt(a, part, spec.retryAfterSec);
+        if (name === "overloaded" && a !== undefined && a !== "") {
+          spec.overloadedRetryAfterSec = spec.retryAfterSec;
+        }
         break;
       default:
         if (!isOutcome(name)) {

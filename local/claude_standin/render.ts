@@ -10,6 +10,7 @@ import type { Outcome } from "./behavior.ts";
 import type { StandinConversation } from "./conversation.ts";
 
 export type ContentBlock =
+  | { type: "thinking"; thinking: string; signature: string }
   | { type: "text"; text: string; citations: null }
   | { type: "tool_use"; id: string; name: string; input: unknown; caller: { type: "direct" } };
 
@@ -29,6 +30,8 @@ export interface MessageReply {
   cut: boolean;
   /** Send an SSE `error` event midway instead of finishing the stream. */
   midStreamError: boolean;
+  /** With `cut`: drop the connection inside the first (thinking) block, before any answer text. */
+  cutInThinking?: boolean;
 }
 
 export interface ErrorReply {
@@ -37,6 +40,8 @@ export interface ErrorReply {
   errorType: string;
   message: string;
   headers: Record<string, string>;
+  /** `error.details` (the spend-limit 429 carries `error_code` there). */
+  details?: Record<string, unknown>;
 }
 
 export type Reply = MessageReply | ErrorReply;
@@ -46,6 +51,8 @@ export interface RenderRequest {
   hasOutputFormat: boolean;
   toolName: string | null;
   retryAfterSec: number;
+  /** `overloaded:N` sends `retry-after: N`; null sends none. */
+  overloadedRetryAfterSec?: number | null;
 }
 
 /** About four characters per token, as for English prose and JSON. */
@@ -92,6 +99,17 @@ function truncatedContent(conv: StandinConversation): StandinConversation {
 
 function text(t: string): ContentBlock {
   return { type: "text", text: t, citations: null };
+}
+
+/** Extended thinking: a reasoning block (with its signature) before the answer, as thinking models send it. */
+function thinking(conv: StandinConversation): ContentBlock {
+  const t = `The persona should move through the emotional arc across ${conv.turns.length} turns. ` +
+    "I will keep the advisor calm and concrete, then write the JSON the schema asks for.";
+  return {
+    type: "thinking",
+    thinking: t,
+    signature: `EqQBCkgIARABGAIiQ${t.length.toString(36)}StandinSignature`,
+  };
 }
 
 function message(
@@ -162,7 +180,21 @@ export function renderReply(
         status: 529,
         errorType: "overloaded_error",
         message: "Overloaded",
+        headers: req.overloadedRetryAfterSec == null
+          ? {}
+          : { "retry-after": String(req.overloadedRetryAfterSec) },
+      };
+    case "spend_limit":
+      // The real spend-limit 429: no retry-after (waiting seconds does not help), the reason in error.details.
+      return {
+        kind: "error",
+        status: 429,
+        errorType: "rate_limit_error",
+        message:
+          "You have reached your specified API usage limits. You will regain access on the first day of " +
+          "next month at 00:00 UTC.",
         headers: {},
+        details: { error_code: "spend_limit_reached" },
       };
     case "server_error":
       return {
@@ -177,8 +209,8 @@ export function renderReply(
         kind: "error",
         status: 400,
         errorType: "invalid_request_error",
-        message: "output_config.format.schema: the schema uses features structured outputs do not support " +
-          "(local stand-in)",
+        // The real API's wording for an unsupported schema keyword: it names no parameter.
+        message: "For number type, properties maximum, minimum are not supported",
         headers: {},
       };
     case "refusal": {
@@ -243,6 +275,13 @@ export function renderReply(
     }
     case "stream_cut":
       return { ...message([text(json)], "end_turn", json), cut: true };
+    case "thinking": {
+      const t = req.hasOutputFormat ? JSON.stringify(conv) : json;
+      const reply = capAtMaxTokens(message([text(t)], "end_turn", t), req.maxTokens);
+      return { ...reply, content: [thinking(conv), ...reply.content] };
+    }
+    case "thinking_cut":
+      return { ...message([thinking(conv), text(json)], "end_turn", json), cut: true, cutInThinking: true };
     case "stream_error":
       return { ...message([text(json)], "end_turn", json), midStreamError: true };
     case "structured":

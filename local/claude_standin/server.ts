@@ -78,15 +78,22 @@ export function promptText(req: MessagesRequest): string {
 
 const MARKER = /\[standin:([a-z0-9_:+\s-]+)\]/i;
 
+/**
+ * The API's error envelope. Like the real API, every answer carries a `request-id` header (the SDK reads it
+ * from there, as `error.requestID`), the same id as the body's `request_id`.
+ */
 function apiError(
   status: number,
   type: string,
   message: string,
   headers: Record<string, string> = {},
+  details?: Record<string, unknown>,
 ): Response {
+  const id = requestId();
+  const error = details ? { type, message, details } : { type, message };
   return new Response(
-    JSON.stringify({ type: "error", error: { type, message }, request_id: requestId() }),
-    { status, headers: { "content-type": "application/json", ...headers } },
+    JSON.stringify({ type: "error", error, request_id: id }),
+    { status, headers: { "content-type": "application/json", "request-id": id, ...headers } },
   );
 }
 
@@ -161,7 +168,26 @@ export function streamEvents(reply: MessageReply, model: string, id: string, inp
   }));
   reply.content.forEach((block, index) => {
     const blockDeltas: string[] = [];
-    if (block.type === "text") {
+    if (block.type === "thinking") {
+      events.push(sse("content_block_start", {
+        type: "content_block_start",
+        index,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      }));
+      if (index === 0) events.push(sse("ping", { type: "ping" }));
+      for (const piece of chunks(block.thinking)) {
+        blockDeltas.push(sse("content_block_delta", {
+          type: "content_block_delta",
+          index,
+          delta: { type: "thinking_delta", thinking: piece },
+        }));
+      }
+      blockDeltas.push(sse("content_block_delta", {
+        type: "content_block_delta",
+        index,
+        delta: { type: "signature_delta", signature: block.signature },
+      }));
+    } else if (block.type === "text") {
       events.push(sse("content_block_start", {
         type: "content_block_start",
         index,
@@ -218,7 +244,11 @@ export function streamEvents(reply: MessageReply, model: string, id: string, inp
 function streamResponse(events: string[], reply: MessageReply, signal: AbortSignal): Response {
   const encoder = new TextEncoder();
   // stream_cut: stop about halfway through the deltas and drop the connection (no message_stop).
-  const stopAt = reply.cut || reply.midStreamError
+  // thinking_cut: drop it inside the thinking block, after its first delta and before any answer text.
+  const firstThinking = events.findIndex((e) => e.includes('"thinking_delta"'));
+  const stopAt = reply.cutInThinking && firstThinking !== -1
+    ? firstThinking + 1
+    : reply.cut || reply.midStreamError
     ? Math.max(3, Math.floor(events.length / 2))
     : events.length;
   const body = new ReadableStream<Uint8Array>({
@@ -378,8 +408,11 @@ export function createStandin(opts: StandinOptions = {}): Standin {
       hasOutputFormat,
       toolName,
       retryAfterSec: spec.retryAfterSec,
+      overloadedRetryAfterSec: spec.overloadedRetryAfterSec ?? null,
     }, seed);
-    if (reply.kind === "error") return apiError(reply.status, reply.errorType, reply.message, reply.headers);
+    if (reply.kind === "error") {
+      return apiError(reply.status, reply.errorType, reply.message, reply.headers, reply.details);
+    }
     const inputTokens = estimateTokens(prompt) + 8;
     if (isStream) return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal);
     const json = JSON.stringify(messageBody(reply, body.model, id, inputTokens));

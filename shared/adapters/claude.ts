@@ -146,9 +146,32 @@ const RETRYABLE_STREAM_ERROR_TYPES = new Set([
   "timeout_error",
 ]);
 
-function isSchemaRejection(status: number | null, type: string | null, message: string): boolean {
-  return status === 400 && (type === null || type === "invalid_request_error") &&
-    /output_config|output_format|json_schema|structured[ _-]?output|schema/i.test(message);
+/**
+ * A 400 `invalid_request_error` to a request that carried `output_config` is taken as a rejection of the schema
+ * (or of structured outputs on that model) unless its message names another parameter (`max_tokens: …`). The
+ * API's wording is not a contract ("For number type, properties maximum, minimum are not supported" names no
+ * parameter), so only the error type and the parameter decide. A 400 that was not about the schema fails the
+ * plain retry too, and then the model is not remembered (generate()).
+ */
+function isSchemaRejection(
+  structured: boolean,
+  status: number | null,
+  type: string | null,
+  message: string,
+): boolean {
+  if (!structured || status !== 400 || (type !== null && type !== "invalid_request_error")) return false;
+  const param = /^([A-Za-z_][\w.[\]]*):\s/.exec(message)?.[1];
+  return param === undefined || param.startsWith("output_config") || param.startsWith("output_format");
+}
+
+/**
+ * The spend-limit 429: no `retry-after`, and `error.details.error_code` says why. Waiting seconds cannot help
+ * (the limit resets on a calendar boundary), so it is not retried.
+ */
+function spendLimitCode(status: number | null, headers: Headers | undefined, body: unknown): string | null {
+  if (status !== 429 || headers?.get("retry-after") || headers?.get("retry-after-ms")) return null;
+  const details = (body as { error?: { details?: { error_code?: unknown } } } | undefined)?.error?.details;
+  return typeof details?.error_code === "string" ? details.error_code : null;
 }
 
 function errorMessageOf(err: unknown): string {
@@ -160,7 +183,12 @@ function errorMessageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function classify(err: unknown, timedOut: boolean, now: number): Extract<AttemptResult, { kind: "error" }> {
+function classify(
+  err: unknown,
+  timedOut: boolean,
+  now: number,
+  structured = false,
+): Extract<AttemptResult, { kind: "error" }> {
   if (timedOut) {
     return {
       kind: "error",
@@ -194,8 +222,10 @@ function classify(err: unknown, timedOut: boolean, now: number): Extract<Attempt
     const message = errorMessageOf(err);
     const headers = err.headers instanceof Headers ? err.headers : undefined;
     const shouldRetry = headers?.get("x-should-retry");
+    const spendLimit = spendLimitCode(status, headers, err.error);
     let retryable: boolean;
-    if (shouldRetry === "true") retryable = true;
+    if (spendLimit !== null) retryable = false;
+    else if (shouldRetry === "true") retryable = true;
     else if (shouldRetry === "false") retryable = false;
     else if (status === null) retryable = RETRYABLE_STREAM_ERROR_TYPES.has(errorType ?? "");
     else retryable = status === 408 || status === 409 || status === 429 || status >= 500;
@@ -206,10 +236,10 @@ function classify(err: unknown, timedOut: boolean, now: number): Extract<Attempt
       kind: "error",
       retryable,
       unavailable,
-      schemaRejected: isSchemaRejection(status, errorType, message),
+      schemaRejected: isSchemaRejection(structured, status, errorType, message),
       status,
       errorType,
-      message,
+      message: spendLimit !== null ? `${message} (error_code ${spendLimit}; not retried)` : message,
       retryAfterMs: retryAfterMs(headers, now),
       requestId: err.requestID ?? null,
     };
@@ -300,7 +330,7 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
       if (!assembler.complete) {
         // The stream ended early: a timeout (the SDK swallows our abort), a dropped connection or an SSE error.
         if (!assembler.contentBegan) {
-          return classify(streamError ?? new Error("stream ended early"), timedOut, now());
+          return classify(streamError ?? new Error("stream ended early"), timedOut, now(), structured);
         }
         const message = assembler.message();
         return {
@@ -332,7 +362,7 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
         },
       };
     } catch (err) {
-      const result = classify(err, timedOut, now());
+      const result = classify(err, timedOut, now(), structured);
       return { ...result, requestId: result.requestId ?? requestId };
     } finally {
       clearTimeout(timer);
@@ -347,11 +377,17 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
       let attempts = 0;
       let retriesLeft = opts.maxRetries;
       let last: Extract<AttemptResult, { kind: "error" }> | null = null;
+      // Set after a schema rejection: the model is remembered only once the plain retry is not refused too.
+      let rejectedBy: string | null = null;
       while (true) {
         const remaining = deadline - now();
         if (remaining <= 0) break;
         attempts++;
         const result = await attempt(req, structured, Math.min(opts.timeoutMs, remaining));
+        if (rejectedBy !== null) {
+          if (result.kind === "answer" || result.status !== 400) schemaRejectedModels.add(rejectedBy);
+          rejectedBy = null;
+        }
         if (result.kind === "answer") {
           return { ok: true, answer: { ...result.answer, attempts, structuredOutput: structured } };
         }
@@ -359,7 +395,7 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
         if (structured && result.schemaRejected) {
           // The API refused the schema or the model lacks the feature: ask again with plain JSON instructions.
           // This is not a transient failure, so it does not use up a retry.
-          schemaRejectedModels.add(req.model);
+          rejectedBy = req.model;
           structured = false;
           logger.warn("claude_structured_output_rejected", {
             conversation_id: req.conversationId,

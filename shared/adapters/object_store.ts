@@ -40,6 +40,18 @@ function storageStatus(err: unknown): string {
   return "unknown";
 }
 
+/**
+ * The real Storage server (1.11.2) reads an object GET with a wrong, expired or missing key as anonymous, and
+ * anonymous sees no private bucket: the answer is statusCode "404" `NoSuchBucket`, not `NoSuchKey`. The bucket
+ * exists by migration, so for this adapter that answer means the key was refused: an auth failure to retry and
+ * report, never a missing object (which would send generate's duplicate-upload check and the parser down the
+ * "gone" path).
+ */
+function isRefusedKey(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === "NoSuchBucket" || code === "InvalidJWT" || code === "AccessDenied";
+}
+
 function isUnavailable(status: string, err: unknown): boolean {
   const name = (err as { name?: unknown })?.name;
   return status === "unknown" || status.startsWith("5") || name === "StorageUnknownError";
@@ -76,6 +88,15 @@ export function supabaseObjectStore(
         const { data, error } = await files().download(path);
         if (error) {
           const status = storageStatus(error);
+          if (isRefusedKey(error)) {
+            return {
+              ok: false,
+              kind: "unavailable",
+              message: `Storage refused the service key (${status} ${
+                String((error as { code?: unknown }).code)
+              }: ${error.message}): check SUPABASE_SERVICE_ROLE_KEY`,
+            };
+          }
           if (status === "404") return { ok: false, kind: "not_found" };
           return { ok: false, kind: "unavailable", message: error.message };
         }

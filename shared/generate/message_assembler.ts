@@ -28,6 +28,20 @@ function clone<T>(v: T): T {
   return structuredClone(v);
 }
 
+/**
+ * Reasoning blocks come before the answer when the model thinks. They are kept in the stored body, but they are
+ * not the answer: a stream that breaks while the model is still thinking delivered nothing to parse, so it is a
+ * transient failure to retry, not a truncated answer to store.
+ */
+const REASONING_BLOCKS = new Set(["thinking", "redacted_thinking"]);
+const REASONING_DELTAS = new Set(["thinking_delta", "signature_delta"]);
+
+function isAnswerBlock(block: JsonObject): boolean {
+  if (REASONING_BLOCKS.has(String(block.type))) return false;
+  if (block.type === "text") return typeof block.text === "string" && block.text !== "";
+  return true;
+}
+
 export class MessageAssembler {
   #message: JsonObject | null = null;
   #content: JsonObject[] = [];
@@ -36,7 +50,10 @@ export class MessageAssembler {
   #stopped = false;
   #contentBegan = false;
 
-  /** True once a content block carried something (text, tool input, thinking): from then on nothing is dropped. */
+  /**
+   * True once an answer block carried something (text, a tool call): from then on nothing is dropped. Thinking
+   * does not count (REASONING_BLOCKS).
+   */
   get contentBegan(): boolean {
     return this.#contentBegan;
   }
@@ -56,17 +73,15 @@ export class MessageAssembler {
         const message = isObject(event.message) ? clone(event.message) : {};
         this.#message = message;
         this.#content = Array.isArray(message.content) ? (message.content as JsonObject[]) : [];
-        if (this.#content.length > 0) this.#contentBegan = true;
+        if (this.#content.some((b) => isObject(b) && isAnswerBlock(b))) this.#contentBegan = true;
         break;
       }
       case "content_block_start": {
         const index = typeof event.index === "number" ? event.index : this.#content.length;
         const block = isObject(event.content_block) ? clone(event.content_block) : { type: "unknown" };
         this.#content[index] = block;
-        if ((typeof block.text === "string" && block.text !== "") || block.type !== "text") {
-          // A tool_use or thinking block is content as soon as it starts: its id and name are already information.
-          this.#contentBegan = true;
-        }
+        // A tool_use block is content as soon as it starts: its id and name are already information.
+        if (isAnswerBlock(block)) this.#contentBegan = true;
         break;
       }
       case "content_block_delta": {
@@ -101,7 +116,9 @@ export class MessageAssembler {
           default:
             break;
         }
-        this.#contentBegan = true;
+        if (!REASONING_DELTAS.has(String(delta.type)) && !REASONING_BLOCKS.has(String(block.type))) {
+          this.#contentBegan = true;
+        }
         break;
       }
       case "content_block_stop": {

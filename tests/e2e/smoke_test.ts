@@ -3,9 +3,9 @@
  * key added, and a real user's uuid in x-user-id instead of "test-user"), then its SQL check, verbatim, then
  * "File exists in storage".
  *
- * One expectation differs on purpose: the checklist wants `raw_response_url` NOT NULL, but this project stores
- * paths and signs URLs on demand (the column is deprecated, never written — upstream nulled it on 2025-11-18
- * after stored signed URLs expired). The test asserts it stays NULL. docs/GENERATE.md, "Smoke test".
+ * All four expectations hold as written. `raw_response_url` is the authenticated object URL (it never expires
+ * and grants nothing by itself: a GET needs a key or a token RLS accepts), not a stored signed URL.
+ * docs/GENERATE.md, "Smoke test".
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -68,11 +68,15 @@ stackTest(
       created.conversation_id,
       "the newest conversation is the one just generated",
     );
-    assert.equal(
-      row.raw_response_url,
-      null,
-      "paths, not URLs: raw_response_url is deprecated and never written",
-    );
+    const objectUrl =
+      `${stackEnv().SUPABASE_URL}/storage/v1/object/authenticated/${CONVERSATION_BUCKET}/${row.raw_response_path}`;
+    assert.equal(row.raw_response_url, objectUrl, "raw_response_url is the authenticated object URL");
+    const withKey = await fetch(objectUrl, { headers: { Authorization: `Bearer ${serviceKey()}` } });
+    assert.equal(withKey.status, 200, "the URL serves the raw response to a caller RLS lets read it");
+    await withKey.body?.cancel();
+    const anonymous = await fetch(objectUrl);
+    assert.notEqual(anonymous.status, 200, "and nothing to a caller without a token");
+    await anonymous.body?.cancel();
     assert.ok(String(row.raw_response_path).startsWith("raw/"), "raw_response_path starts with raw/");
     assert.equal(row.raw_response_path, `raw/${user.id}/${created.conversation_id}.json`);
     const age = Date.now() - new Date(row.raw_stored_at).getTime();

@@ -8,7 +8,7 @@
  * a name that exists in supabase/functions is never shadowed by a test-only one.
  *
  * config.toml is read with a small parser for the keys this needs (`[functions.<name>]` tables with
- * `enabled`, `verify_jwt`, `entrypoint`, and the local-only `wall_clock_limit_ms`), not a full TOML parser.
+ * `enabled`, `verify_jwt`, `entrypoint`, `import_map`, and the local-only `wall_clock_limit_ms`), not a full TOML parser.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -17,6 +17,8 @@ export interface FunctionConfig {
   enabled: boolean;
   verifyJwt: boolean;
   entrypoint: string | null;
+  /** `import_map` (relative to the config.toml's folder), as `supabase functions deploy` reads it. */
+  importMap: string | null;
   /** Local-only override of the wall-clock limit (fixtures use it to test 546 quickly). */
   wallClockLimitMs: number | null;
 }
@@ -26,6 +28,8 @@ export interface FunctionEntry {
   entrypoint: string;
   dir: string;
   verifyJwt: boolean;
+  /** The import map the function deploys with (absolute), or null: then it resolves no bare specifiers. */
+  importMap: string | null;
   wallClockLimitMs: number | null;
   source: "project" | "extra";
 }
@@ -45,7 +49,7 @@ export function parseFunctionsToml(text: string, baseDir: string): Map<string, F
       if (m) {
         const name = m[1] ?? m[2] ?? m[3];
         current = out.get(name) ??
-          { enabled: true, verifyJwt: true, entrypoint: null, wallClockLimitMs: null };
+          { enabled: true, verifyJwt: true, entrypoint: null, importMap: null, wallClockLimitMs: null };
         out.set(name, current);
       } else {
         current = null;
@@ -60,6 +64,7 @@ export function parseFunctionsToml(text: string, baseDir: string): Map<string, F
     if (key === "verify_jwt" && /^(true|false)$/.test(value)) current.verifyJwt = value === "true";
     else if (key === "enabled" && /^(true|false)$/.test(value)) current.enabled = value === "true";
     else if (key === "entrypoint" && str) current.entrypoint = resolve(baseDir, str[1] ?? str[2]);
+    else if (key === "import_map" && str) current.importMap = resolve(baseDir, str[1] ?? str[2]);
     else if (key === "wall_clock_limit_ms" && /^\d+$/.test(value)) current.wallClockLimitMs = Number(value);
   }
   return out;
@@ -96,6 +101,7 @@ function entryFor(
     entrypoint,
     dir: join(dir, name),
     verifyJwt: config?.verifyJwt ?? true,
+    importMap: config?.importMap ?? null,
     wallClockLimitMs: config?.wallClockLimitMs ?? null,
     source,
   };

@@ -5,13 +5,15 @@
  * and when a request hits the wall-clock limit (the hosted runtime terminates the worker then too).
  *
  * Workers get the hosted environment only (`clearEnv`), no `--allow-run`/`--allow-ffi`, writes limited to
- * /tmp. Their stdout/stderr lines go to the gateway log prefixed with the function name.
+ * /tmp, and resolve imports through the function's own import map (config.toml `import_map`, as deployed). Their stdout/stderr lines go to the gateway log prefixed with the function name.
  */
 import { join } from "node:path";
 import { REPO_ROOT } from "../../paths.ts";
 import type { FunctionEntry } from "./registry.ts";
 
 const READY_MARKER = "@@zl-worker-ready ";
+/** For a function without `import_map` in config.toml: like its deploy, it then resolves no bare specifier. */
+const NO_IMPORTS = join(REPO_ROOT, "local", "gateway", "functions", "no_imports.json");
 const BOOT_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 12_000;
 
@@ -65,6 +67,10 @@ class Worker {
           // request.signal aborts only when the client goes away (Deno's legacy mode also aborts it after every
           // successful response and warns about it on each worker).
           "--unstable-no-legacy-abort",
+          // The import map `supabase functions deploy` uploads for this function (config.toml `import_map`),
+          // never the root deno.json's imports: a function that would not deploy does not run here either.
+          "--import-map",
+          this.entry.importMap ?? NO_IMPORTS,
           join(REPO_ROOT, "local", "gateway", "functions", "worker_entry.ts"),
           this.entry.entrypoint,
           this.entry.name,

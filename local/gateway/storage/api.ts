@@ -189,20 +189,28 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
   const { sql, disk, log } = deps;
   let serviceClaims: Record<string, unknown> | null = null;
 
-  async function callerFrom(req: Request, allowAnon: boolean): Promise<Caller> {
-    const header = req.headers.get("authorization") ?? "";
-    const token = header.replace(/^Bearer\s+/i, "").trim();
-    if (!token && allowAnon) return { role: "anon", claims: { role: "anon" }, jwt: "", sub: null };
+  /**
+   * The caller from `Authorization`. Routes that require it (every route but the plain object GET and info)
+   * answer a missing header as storage-api's schema does (400 InvalidRequest) and a bad, expired or foreign
+   * token with 403 AccessDenied and the verifier's message. With `allowAnon` (storage-api's allowInvalidJwt),
+   * a missing or bad token makes the caller anonymous (`authenticated: false`) instead.
+   */
+  async function callerFrom(req: Request, allowAnon: boolean): Promise<Caller & { authenticated: boolean }> {
+    const anonymous = { role: "anon", claims: { role: "anon" }, jwt: "", sub: null, authenticated: false };
+    const header = req.headers.get("authorization");
+    if (header === null && !allowAnon) throw ERRORS.schema("headers", "authorization");
+    const token = (header ?? "").replace(/^Bearer\s+/i, "").trim();
+    if (!token && allowAnon) return anonymous;
     const verified = await verifyJwt(token, deps.jwtSecret);
     if (!verified.ok) {
-      if (allowAnon) return { role: "anon", claims: { role: "anon" }, jwt: "", sub: null };
+      if (allowAnon) return anonymous;
       throw ERRORS.accessDenied(verified.message);
     }
     const role = typeof verified.payload.role === "string" && verified.payload.role !== ""
       ? verified.payload.role
       : "anon";
     const sub = typeof verified.payload.sub === "string" ? verified.payload.sub : null;
-    return { role, claims: verified.payload, jwt: token, sub };
+    return { role, claims: verified.payload, jwt: token, sub, authenticated: true };
   }
 
   function serviceCaller(): Caller {
@@ -265,7 +273,7 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
   async function createBucket(req: Request): Promise<Response> {
     const caller = await callerFrom(req, false);
     const body = await req.json().catch(() => null) as Record<string, unknown> | null;
-    if (!body || typeof body.name !== "string") throw ERRORS.missingParameter("name");
+    if (!body || typeof body.name !== "string") throw ERRORS.schema("body", "name");
     const id = typeof body.id === "string" && body.id !== "" ? body.id : body.name;
     if (!isValidBucketName(id)) throw ERRORS.invalidBucketName();
     let sizeLimit: number | null = null;
@@ -300,7 +308,8 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
   }
 
   async function readLimited(req: Request, max: number): Promise<Uint8Array> {
-    if (!req.body) throw ERRORS.noContent();
+    // An empty body is a 0-byte object (storage-api stores it and answers 200).
+    if (!req.body) return new Uint8Array(0);
     const reader = req.body.getReader();
     const parts: Uint8Array[] = [];
     let total = 0;
@@ -412,9 +421,15 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
       mimetype: file.mimeType,
       contentLength: Number.isFinite(declaredLength) ? declaredLength : null,
     };
-    const scope = scopeFor(req, caller, isUpsert ? "storage.object.upload_upsert" : "storage.object.upload");
+    // storage-api's operation names: POST (with or without x-upsert) is `upload`, PUT is `upload_update`.
+    const scope = scopeFor(
+      req,
+      caller,
+      req.method === "PUT" ? "storage.object.upload_update" : "storage.object.upload",
+    );
 
-    // 1. Permission probe as the caller, always rolled back (RLS denial → 403, existing object → 409).
+    // 1. Permission probe as the caller, always rolled back (RLS denial → 403, existing object → 409
+    //    KeyAlreadyExists).
     await testPermission(sql, scope, (tx) =>
       isUpsert
         ? tx`
@@ -429,7 +444,10 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
             values (${bucketId}, ${name}, ${ownerUuid}, ${owner}, '1', ${sql.json(probeMetadata)},
                     ${
           file.userMetadata === null ? null : sql.json(file.userMetadata as postgres.JSONValue)
-        })`);
+        })`).catch((err) => {
+        if ((err as { code?: unknown })?.code === "23505") throw ERRORS.keyAlreadyExists();
+        throw err;
+      });
 
     // 2. The bytes, as a new version file.
     const bytes = file.bytes ?? await readLimited(req, maxUploadSize(bucket));
@@ -514,7 +532,7 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
     req: Request,
     bucketId: string,
     rawKey: string,
-    mode: { head: boolean; publicRoute: boolean },
+    mode: { head: boolean; publicRoute: boolean; authenticatedRoute: boolean },
   ): Promise<Response> {
     const name = decodeKey(rawKey);
     const url = new URL(req.url);
@@ -525,11 +543,14 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
       const obj = await findObject(sql, bucketId, name);
       return serveObject(req, obj, { head: mode.head, download });
     }
-    const caller = await callerFrom(req, false);
-    await findBucketAsSuperuser(bucketId);
+    // The plain route takes a missing, bad or expired token as anonymous (storage-api's allowInvalidJwt): a
+    // private bucket then answers "404" NoSuchBucket, which is what a wrong service key reads as there.
+    const caller = await callerFrom(req, !mode.authenticatedRoute);
+    const bucket = await findBucketAsSuperuser(bucketId);
+    if (!caller.authenticated && !bucket.public) throw ERRORS.noSuchBucket();
     const obj = await withScope(
       sql,
-      scopeFor(req, caller, "storage.object.get"),
+      scopeFor(req, caller, "storage.object.get_authenticated"),
       (tx) => findObject(tx, bucketId, name),
     );
     return serveObject(req, obj, { head: mode.head, download });
@@ -548,7 +569,9 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
       if (publicRoute && !bucket.public) throw ERRORS.noSuchBucket();
       obj = await findObject(sql, bucketId, name);
     } else {
-      const caller = await callerFrom(req, false);
+      // As the plain GET: a missing or bad token is anonymous, and anonymous sees no private bucket.
+      const caller = await callerFrom(req, true);
+      if (!caller.authenticated) throw ERRORS.noSuchBucket();
       obj = await withScope(
         sql,
         scopeFor(req, caller, "storage.object.info"),
@@ -582,7 +605,7 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
   async function listObjects(req: Request, bucketId: string): Promise<Response> {
     const caller = await callerFrom(req, false);
     const body = await req.json().catch(() => null) as Record<string, unknown> | null;
-    if (!body || typeof body.prefix !== "string") throw ERRORS.missingParameter("prefix");
+    if (!body || typeof body.prefix !== "string") throw ERRORS.schema("body", "prefix");
     let prefix = body.prefix;
     // storage-api treats the prefix as a folder.
     if (prefix.length > 0 && !prefix.endsWith("/")) prefix += "/";
@@ -631,7 +654,12 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
     })));
   }
 
-  async function removeObjects(req: Request, bucketId: string, names: string[]): Promise<ObjectRow[]> {
+  async function removeObjects(
+    req: Request,
+    bucketId: string,
+    names: string[],
+    operation = "storage.object.delete_many",
+  ): Promise<ObjectRow[]> {
     const caller = await callerFrom(req, false);
     if (names.length === 0) return [];
     if (names.length > 1000) {
@@ -640,7 +668,7 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
     // RLS decides (SELECT + DELETE policies); objects the caller cannot see are silently not deleted.
     const deleted = await withScope(
       sql,
-      scopeFor(req, caller, "storage.object.delete_many"),
+      scopeFor(req, caller, operation),
       (tx) =>
         tx<ObjectRow[]>`
         delete from storage.objects where bucket_id = ${bucketId} and name = any(${names})
@@ -669,7 +697,11 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
 
   function readExpiresIn(body: Record<string, unknown> | null): number {
     const e = body?.expiresIn;
-    if (typeof e !== "number" || !Number.isFinite(e) || e < 1) throw ERRORS.missingParameter("expiresIn");
+    if (e === undefined) throw ERRORS.schema("body", "expiresIn");
+    if (typeof e !== "number" || !Number.isFinite(e)) {
+      throw ERRORS.invalidRequest("body/expiresIn must be number");
+    }
+    if (e < 1) throw ERRORS.invalidRequest("body/expiresIn must be >= 1");
     return Math.floor(e);
   }
 
@@ -690,7 +722,7 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
     const caller = await callerFrom(req, false);
     const body = await req.json().catch(() => null) as Record<string, unknown> | null;
     const expiresIn = readExpiresIn(body);
-    if (!Array.isArray(body?.paths)) throw ERRORS.missingParameter("paths");
+    if (!Array.isArray(body?.paths)) throw ERRORS.schema("body", "paths");
     const paths = body.paths.filter((p): p is string => typeof p === "string");
     const visible = await withScope(
       sql,
@@ -717,7 +749,7 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
     const name = decodeKey(rawKey);
     const url = new URL(req.url);
     const token = url.searchParams.get("token");
-    if (!token) throw ERRORS.invalidSignature("Missing token");
+    if (!token) throw ERRORS.schema("querystring", "token");
     const verified = await verifyJwt(token, deps.jwtSecret);
     if (!verified.ok) throw ERRORS.invalidJwt(verified.message);
     if (verified.payload.scope !== "download") {
@@ -771,12 +803,13 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
         return getObject(req, decodeKey(seg[2]), tail(3), {
           head: m === "HEAD",
           publicRoute: kind === "public",
+          authenticatedRoute: kind === "authenticated",
         });
       }
       const bucketId = decodeKey(kind);
       if (seg.length === 2 && m === "DELETE") {
         const body = await req.json().catch(() => null) as Record<string, unknown> | null;
-        if (!body || !Array.isArray(body.prefixes)) throw ERRORS.missingParameter("prefixes");
+        if (!body || !Array.isArray(body.prefixes)) throw ERRORS.schema("body", "prefixes");
         const names = body.prefixes.map((p) => typeof p === "string" ? p : (p as { path?: unknown })?.path)
           .filter((p): p is string => typeof p === "string");
         return json((await removeObjects(req, bucketId, names)).map(objectJson));
@@ -786,16 +819,24 @@ export function createStorageApi(deps: StorageDeps): (req: Request, rest: string
         if (m === "POST") return upload(req, bucketId, key, req.headers.get("x-upsert") === "true");
         if (m === "PUT") return upload(req, bucketId, key, true);
         if (m === "GET" || m === "HEAD") {
-          return getObject(req, bucketId, key, { head: m === "HEAD", publicRoute: false });
+          return getObject(req, bucketId, key, {
+            head: m === "HEAD",
+            publicRoute: false,
+            authenticatedRoute: false,
+          });
         }
         if (m === "DELETE") {
-          const [o] = await removeObjects(req, bucketId, [decodeKey(key)]);
-          if (!o) throw ERRORS.noSuchKey();
+          // A missing object is "404" NoSuchKey; one that RLS does not let the caller delete is "403".
+          const name = decodeKey(key);
+          await callerFrom(req, false);
+          await findObject(sql, bucketId, name);
+          const [o] = await removeObjects(req, bucketId, [name], "storage.object.delete");
+          if (!o) throw ERRORS.accessDenied("Access denied");
           return json({ message: "Successfully deleted" });
         }
       }
     }
-    throw ERRORS.routeNotFound(m, `/storage/v1/${rest}`);
+    throw ERRORS.routeNotFound(m, `/${rest}`);
   }
 
   return async (req, rest) => {

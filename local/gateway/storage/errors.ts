@@ -32,6 +32,20 @@ export class StorageApiError extends Error {
   }
 }
 
+/** fastify's own 404 for an unknown route: HTTP 404, a numeric statusCode and no `code`. */
+class RouteNotFound extends StorageApiError {
+  constructor(method: string, path: string) {
+    super(404, "NotFound", `Route ${method}:${path} not found`, "Not Found", 404);
+  }
+
+  override render(): Response {
+    return new Response(
+      JSON.stringify({ statusCode: 404, error: "Not Found", message: this.message }),
+      { status: 404, headers: { "content-type": "application/json; charset=utf-8" } },
+    );
+  }
+}
+
 export const ERRORS = {
   noSuchBucket: () => new StorageApiError(404, "NoSuchBucket", "Bucket not found", "Bucket not found"),
   noSuchKey: () => new StorageApiError(404, "NoSuchKey", "Object not found", "not_found"),
@@ -42,6 +56,9 @@ export const ERRORS = {
     new StorageApiError(403, "AccessDenied", message || "Access denied", "Unauthorized"),
   duplicate: () =>
     new StorageApiError(409, "ResourceAlreadyExists", "The resource already exists", "Duplicate"),
+  /** An upload without upsert onto an existing object (storage-api 1.11.2 answers KeyAlreadyExists there). */
+  keyAlreadyExists: () =>
+    new StorageApiError(409, "KeyAlreadyExists", "The resource already exists", "Duplicate"),
   entityTooLarge: () =>
     new StorageApiError(
       413,
@@ -56,11 +73,14 @@ export const ERRORS = {
   expiredSignature: () => new StorageApiError(400, "ExpiredToken", "The provided token has expired."),
   invalidRequest: (message: string) =>
     new StorageApiError(400, "InvalidRequest", message || "Invalid Request"),
-  missingParameter: (p: string) =>
-    new StorageApiError(400, "MissingParameter", `Missing Required Parameter ${p}`),
+  /**
+   * A request that fails the route's JSON schema: storage-api (fastify + ajv) answers InvalidRequest with the
+   * validator's message, e.g. `body must have required property 'expiresIn'`.
+   */
+  schema: (part: "body" | "querystring" | "headers", property: string) =>
+    new StorageApiError(400, "InvalidRequest", `${part} must have required property '${property}'`),
   noContent: () => new StorageApiError(400, "InvalidRequest", "No content provided"),
-  routeNotFound: (method: string, path: string) =>
-    new StorageApiError(404, "NotFound", `Route ${method}:${path} not found`, "Not Found", 404),
+  routeNotFound: (method: string, path: string) => new RouteNotFound(method, path),
   internal: () => new StorageApiError(500, "InternalError", "Internal Server Error", "Internal"),
   database: (pgCode: string) => new StorageApiError(500, "DatabaseError", `database error, code: ${pgCode}`),
   timeout: () =>

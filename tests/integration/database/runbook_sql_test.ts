@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type postgres from "postgres";
-import { createScratchDb, RUNBOOK_SQL_DIR, type ScratchDb } from "./_scratch_db.ts";
+import { createScratchDb, RUNBOOK_SQL_DIR, SCHEMA_MIGRATIONS, type ScratchDb } from "./_scratch_db.ts";
 
 const MiB = 1024 * 1024;
+const PROJECT_URL = "https://abcdefghijklmnopqrst.supabase.co";
 
 /**
  * The fixture, ages relative to the insert. Far from every window edge (5 min, 1 h, 24 h), so the few seconds
@@ -48,6 +49,8 @@ type Tx = postgres.TransactionSql;
 type Case = (db: ScratchDb, run: (tx: Tx | postgres.Sql) => Promise<postgres.Row[]>) => Promise<void>;
 
 async function loadFixture(sql: postgres.Sql): Promise<Record<string, string>> {
+  // Step 4's secrets:sync has run on a deployed project: raw_response_url is built from project_url.
+  await sql`select vault.create_secret(${PROJECT_URL}, 'project_url')`;
   const [user] = await sql`insert into auth.users (id, email) values (gen_random_uuid(), 'ops@runbook.test')
                            returning id`;
   assert.ok(user);
@@ -119,8 +122,11 @@ const CASES: Record<string, Case> = {
     assert.match(row.raw_response_path, /^raw\//, "raw_response_path starts with raw/");
     assert.ok(Date.now() - new Date(row.raw_stored_at).getTime() < 10 * 60_000, "raw_stored_at is recent");
     assert.ok(["completed", "raw_stored"].includes(row.processing_status));
-    // The checklist expects raw_response_url NOT NULL; this project stores paths and signs URLs on demand.
-    assert.equal(row.raw_response_url, null);
+    // The checklist expects raw_response_url NOT NULL: the authenticated object URL, never a signed one.
+    assert.equal(
+      row.raw_response_url,
+      `${PROJECT_URL}/storage/v1/object/authenticated/conversation-files/${row.raw_response_path}`,
+    );
   },
 
   "step6_manual_review_last_hour.sql": async (db, run) => {
@@ -211,7 +217,12 @@ Deno.test("every file in docs/runbook-sql has a test case, and every case a file
 });
 
 Deno.test("the checklist's SQL runs unmodified against a migrated database with fixture data", async (t) => {
-  const db = await createScratchDb("runbook");
+  // The schema, plus what writes raw_response_url (Step 5 expects it NOT NULL) and the Vault reader it uses.
+  const db = await createScratchDb("runbook", [
+    ...SCHEMA_MIGRATIONS,
+    "20251118000000_create_edge_function_invoker.sql",
+    "20251202000000_write_raw_response_url.sql",
+  ]);
   try {
     ids = await loadFixture(db.sql);
     for (const [file, check] of Object.entries(CASES)) {

@@ -289,3 +289,97 @@ stackTest(
     assert.equal((await bad.json()).error.type, "invalid_request_error");
   },
 );
+
+stackTest("stand-in: every error carries a request-id header the SDK reads (requestID)", async () => {
+  for (const behavior of ["overloaded", "rate_limited", "server_error", "spend_limit"]) {
+    await assert.rejects(create(behavior), (err: unknown) => {
+      assert.ok(err instanceof Anthropic.APIError, behavior);
+      assert.match(String(err.requestID), /^req_/, `${behavior}: request-id header`);
+      assert.equal(
+        (err.error as { request_id?: string }).request_id,
+        err.requestID,
+        "the body's request_id too",
+      );
+      return true;
+    });
+  }
+});
+
+stackTest("stand-in: overloaded:N sends retry-after N; plain overloaded sends none", async () => {
+  await assert.rejects(create("overloaded:4"), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.APIError && err.status === 529);
+    assert.equal(err.headers?.get("retry-after"), "4");
+    return true;
+  });
+  await assert.rejects(create("overloaded"), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.APIError && err.status === 529);
+    assert.equal(err.headers?.get("retry-after"), null);
+    return true;
+  });
+});
+
+stackTest("stand-in: spend_limit is a 429 without retry-after, with error.details.error_code", async () => {
+  await assert.rejects(create("spend_limit"), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.RateLimitError);
+    assert.equal(err.headers?.get("retry-after"), null);
+    const body = err.error as { error?: { type?: string; details?: { error_code?: string } } };
+    assert.equal(body.error?.type, "rate_limit_error");
+    assert.equal(typeof body.error?.details?.error_code, "string");
+    return true;
+  });
+});
+
+stackTest("stand-in: schema_rejected uses the real API's wording, which names no parameter", async () => {
+  const format = { type: "json_schema" as const, schema: { type: "object" } };
+  await assert.rejects(create("schema_rejected", { output_config: { format } }), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.BadRequestError);
+    const message = (err.error as { error?: { message?: string } }).error?.message ?? "";
+    assert.equal(message, "For number type, properties maximum, minimum are not supported");
+    return true;
+  });
+});
+
+stackTest(
+  "stand-in: thinking sends a signed thinking block before the answer (plain and streamed)",
+  async () => {
+    const plain = await create("thinking");
+    assert.equal(plain.content[0].type, "thinking");
+    assert.equal(plain.content[1].type, "text");
+    ConversationSchema.parse(JSON.parse(textOf(plain)));
+    const streamed = await client({ behavior: "thinking" }).messages.stream({
+      model: MODEL,
+      max_tokens: 4096,
+      messages: [{ role: "user", content: PROMPT }],
+    }).finalMessage();
+    const block = streamed.content[0];
+    assert.equal(block.type, "thinking");
+    if (block.type === "thinking") assert.ok(block.signature.length > 0, "signature_delta arrived");
+  },
+);
+
+stackTest(
+  "stand-in + adapter: a stream cut during thinking is retried, never stored as a truncated answer",
+  async () => {
+    const { anthropicClaudeClient } = await import("../../../shared/adapters/claude.ts");
+    const c = anthropicClaudeClient({
+      apiKey: "sk-ant-local-test",
+      baseURL: stackEnv().ANTHROPIC_BASE_URL,
+      timeoutMs: 10_000,
+      maxRetries: 1,
+      deadlineMs: 30_000,
+      initialBackoffMs: 1,
+      standinBehavior: "thinking_cut",
+    });
+    const r = await c.generate({
+      model: MODEL,
+      system: "",
+      prompt: PROMPT,
+      maxTokens: 4096,
+      outputSchema: null,
+      plainJsonInstructions: "",
+      conversationId: crypto.randomUUID(),
+    });
+    assert.equal(r.ok, false, "no answer arrived, so nothing is stored as one");
+    assert.equal(!r.ok && r.failure.attempts, 2, "the cut was retried");
+  },
+);

@@ -162,6 +162,23 @@ stackTest("functions: a module that fails to load gives 503 BOOT_ERROR", async (
 });
 
 stackTest(
+  "functions: imports resolve through the function's deploy import map, never the root deno.json",
+  async () => {
+    await requireTestFunctions();
+    // stack-no-import-map imports "zod" with no import_map in config.toml: it would not deploy, so it does not
+    // boot here either. stack-wait-until names supabase/import_map.json and imports postgres through it.
+    const { error } = await serviceClient().functions.invoke("stack-no-import-map", { body: {} });
+    assert.deepEqual(await errorBody(error), {
+      status: 503,
+      body: { code: "BOOT_ERROR", message: "Worker failed to boot (please check logs)" },
+    });
+    const res = await fetch(functionsUrl("stack-wait-until"), { method: "OPTIONS" });
+    const text = await res.text();
+    assert.ok(res.status !== 503 && !text.includes("BOOT_ERROR"), `stack-wait-until boots (${res.status})`);
+  },
+);
+
+stackTest(
   "functions: past the wall-clock limit the platform answers 546 WORKER_LIMIT and recycles the worker",
   async () => {
     await requireTestFunctions();

@@ -349,3 +349,77 @@ Deno.test("retryAfterMs() reads milliseconds, seconds and HTTP dates", () => {
   assert.equal(retryAfterMs(new Headers({ "retry-after": "soon" })), null);
   assert.equal(retryAfterMs(new Headers()), null);
 });
+
+Deno.test("anthropicClaudeClient falls back on a schema rejection by type and parameter, whatever the wording", async () => {
+  // The real API's wording names no parameter; the stand-in's used to say "schema", which this must not need.
+  const { c, seen } = client([
+    apiError(400, "invalid_request_error", "For number type, properties maximum, minimum are not supported"),
+    clean,
+  ], { maxRetries: 0 });
+  const r = await c.generate(request);
+  assert.ok(r.ok);
+  assert.equal(r.answer.structuredOutput, false);
+  assert.equal("output_config" in seen[1].body, false);
+});
+
+Deno.test("anthropicClaudeClient does not remember a model whose plain retry was refused too", async () => {
+  const odd = apiError(400, "invalid_request_error", "Something about the request is not supported");
+  const { c, seen } = client([odd, odd, clean], { maxRetries: 0 });
+  const r = await c.generate(request);
+  assert.equal(r.ok, false, "a 400 that was not about the schema fails");
+  assert.equal(seen.length, 2, "one plain retry, then stop");
+  assert.ok((await c.generate(request)).ok);
+  assert.ok("output_config" in seen[2].body, "structured outputs are still used for this model");
+});
+
+Deno.test("anthropicClaudeClient does not retry the spend-limit 429 (no retry-after, error.details.error_code)", async () => {
+  const { c, seen } = client([{
+    kind: "error",
+    status: 429,
+    body: {
+      type: "error",
+      error: {
+        type: "rate_limit_error",
+        message: "You have reached your specified API usage limits.",
+        details: { error_code: "spend_limit_reached" },
+      },
+    },
+  }, clean]);
+  const r = await c.generate(request);
+  assert.equal(r.ok, false);
+  assert.equal(seen.length, 1, "not retried");
+  assert.equal(!r.ok && r.failure.kind, "unavailable");
+  assert.match(!r.ok ? r.failure.message : "", /spend_limit_reached/);
+});
+
+Deno.test("anthropicClaudeClient still retries an ordinary 429 with retry-after", async () => {
+  const { c, seen } = client([
+    apiError(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit", {
+      "retry-after": "2",
+    }),
+    clean,
+  ]);
+  assert.ok((await c.generate(request)).ok);
+  assert.equal(seen.length, 2);
+});
+
+Deno.test("anthropicClaudeClient retries a stream that broke while the model was still thinking", async () => {
+  const thinkingStart = {
+    type: "content_block_start",
+    index: 0,
+    content_block: { type: "thinking", thinking: "", signature: "" },
+  };
+  const thinkingDelta = {
+    type: "content_block_delta",
+    index: 0,
+    delta: { type: "thinking_delta", thinking: "The persona starts anxious, so" },
+  };
+  const { c, seen } = client([
+    { kind: "sse", events: [start, thinkingStart, thinkingDelta], cut: "error" },
+    clean,
+  ]);
+  const r = await c.generate(request);
+  assert.ok(r.ok);
+  assert.equal(seen.length, 2, "thinking is not the answer: nothing was lost, so the call is retried");
+  assert.equal(r.answer.truncated, false);
+});

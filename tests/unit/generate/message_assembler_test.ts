@@ -128,3 +128,22 @@ Deno.test("MessageAssembler joins several text blocks in order and keeps thinkin
     { type: "text", text: "{}" },
   ]);
 });
+
+Deno.test("MessageAssembler does not count thinking as content (a cut during thinking delivered no answer)", () => {
+  const a = assemble([
+    start,
+    { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } },
+    { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "hmm" } },
+    { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "sig" } },
+    { type: "content_block_stop", index: 0 },
+  ]);
+  assert.equal(a.contentBegan, false);
+  const b = assemble([
+    start,
+    { type: "content_block_start", index: 0, content_block: { type: "redacted_thinking", data: "x" } },
+    { type: "content_block_stop", index: 0 },
+    { type: "content_block_start", index: 1, content_block: { type: "text", text: "" } },
+    { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "{" } },
+  ]);
+  assert.equal(b.contentBegan, true, "the first text delta is");
+});

@@ -19,6 +19,7 @@ const entry: FunctionEntry = {
   entrypoint: "/x/index.ts",
   dir: "/x",
   verifyJwt: true,
+  importMap: null,
   wallClockLimitMs: null,
   source: "project",
 };

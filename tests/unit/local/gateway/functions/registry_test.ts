@@ -13,6 +13,7 @@ Deno.test("parseFunctionsToml() reads [functions.<name>] tables and ignores ever
       "enabled = false",
       "[functions.custom]",
       'entrypoint = "./functions/custom/main.ts"',
+      'import_map = "./import_map.json"',
       "wall_clock_limit_ms = 2500",
       "[functions.custom.secrets]",
       "verify_jwt = false",
@@ -25,6 +26,8 @@ Deno.test("parseFunctionsToml() reads [functions.<name>] tables and ignores ever
   assert.equal(parsed.get("custom")?.verifyJwt, true, "a sub-table's keys do not leak into the function");
   assert.equal(parsed.get("custom")?.entrypoint, "/proj/supabase/functions/custom/main.ts");
   assert.equal(parsed.get("custom")?.wallClockLimitMs, 2500);
+  assert.equal(parsed.get("custom")?.importMap, "/proj/supabase/import_map.json");
+  assert.equal(parsed.get("parse-conversation")?.importMap, null);
 });
 
 Deno.test("createRegistry() serves project functions, then extra ones, never _ folders or shadowed names", () => {
