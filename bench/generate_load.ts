@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
+import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
 import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
 import { createSql } from "../shared/adapters/db.ts";
 import { supabaseObjectStore } from "../shared/adapters/object_store.ts";
@@ -117,8 +118,9 @@ const url = `${env.SUPABASE_URL}/functions/v1/generate-conversation`;
 let send: Send = (req) => fetch(req);
 if (values["in-process"]) {
   setLogSink(() => {});
+  const db = createSql(env.SUPABASE_DB_URL);
   const handler = handleGenerateConversation({
-    repo: postgresConversationRepo(createSql(env.SUPABASE_DB_URL)),
+    repo: postgresConversationRepo(db),
     store: supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
     claude: anthropicClaudeClient({
       apiKey: "local-standin",
@@ -138,6 +140,7 @@ if (values["in-process"]) {
       uploadTimeoutMs: 15_000,
     },
     serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
+    limits: postgresUsageLimiter(db),
   });
   send = handler;
   const warn = console.warn;
