@@ -1,9 +1,10 @@
 -- Monitor rules per source, and rules that name one account (docs/MONITORING.md, "Per source and per user").
 --
--- Redefines private.health_rule_values (20251120000100_create_health_functions.sql) with exactly two changes:
+-- Redefines private.health_rule_values (20251120000100_create_health_functions.sql) with exactly three changes:
 --   manual_review_queue  counts review items that are not users' uploads (source <> 'uploaded'), and reports
 --                        how many uploads were left out in details.uploaded_in_review;
---   parse_failure_rate   counts conversations that are not users' uploads (the rule is about the model's output).
+--   parse_failure_rate   counts conversations that are not users' uploads (the rule is about the model's output);
+--   claude_failure_rate  the same (an upload never called Claude).
 -- Everything else in it is unchanged. The new rules come from their own function, private.account_rule_values,
 -- read by the monitor's store next to health_rule_values (shared/adapters/postgres_monitor_store.ts):
 --   upload_review_queue_per_user  the most review items any one user's uploads hold (names the user)
@@ -94,7 +95,9 @@ begin
          count(*) filter (where c.processing_status <> 'generating')
     into _failed, _finished
     from public.conversations c
-   where c.created_at > p_now - _window;
+   where c.created_at > p_now - _window
+     -- Per source: an upload never called Claude, so it is neither a failure nor a success of Claude's.
+     and c.source <> 'uploaded';
   value := case when _finished > 0 then round(100.0 * _failed / _finished, 2) else 0 end;
   sample := _finished;
   details := jsonb_build_object(
