@@ -19,6 +19,7 @@
 import { parseArgs } from "node:util";
 import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
 import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
+import { liftGenerateLimits } from "../local/usage_limits.ts";
 import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
 import { createSql } from "../shared/adapters/db.ts";
 import { supabaseObjectStore } from "../shared/adapters/object_store.ts";
@@ -154,6 +155,8 @@ if (!values["in-process"]) {
   await standinAdmin("behavior", { ...json, body: JSON.stringify({ behavior: values.behavior }) });
 }
 const user = await createTestUser();
+// Hundreds of requests a minute from one account, on purpose: its per-user generate limits are lifted.
+await liftGenerateLimits(sql(), user.id);
 await run(send, url, user.token, 4, Number(values.warmup));
 
 const rows: string[] = [];
