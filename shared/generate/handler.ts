@@ -17,6 +17,7 @@ import { readJsonBody, requireMethod } from "../http/request.ts";
 import { errorResponse, json } from "../http/respond.ts";
 import type { Handler } from "../http/serve.ts";
 import { appError } from "../errors.ts";
+import { isTransientDbError } from "../adapters/db.ts";
 import { generateConversation, type GenerateDeps, type GenerateOutcome } from "./generate.ts";
 import {
   GenerateRequestSchema,
@@ -52,7 +53,16 @@ async function reserve(
   timer: PhaseTimer,
   input: { userId: string; maxTokens: number; isService: boolean; idempotencyKey: string | null },
 ): Promise<Granted> {
-  const reservation = await timer.time("db", () => deps.limits.reserveGeneration(input));
+  let reservation: Reservation;
+  try {
+    reservation = await timer.time("db", () => deps.limits.reserveGeneration(input));
+  } catch (err) {
+    // Like every database call before Claude: nothing is lost, the client is told to retry.
+    if (isTransientDbError(err)) {
+      throw appError("upstream_unavailable", "Cannot start the generation: the database is unavailable");
+    }
+    throw err;
+  }
   if (reservation.allowed) return reservation;
   if (input.idempotencyKey !== null) {
     const existing = await timer.time(

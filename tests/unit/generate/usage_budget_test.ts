@@ -132,3 +132,14 @@ Deno.test("the service key acting for a user is reserved as the service (exempt 
   assert.equal(res.status, 201);
   assert.deepEqual(h.limits.calls, ["reserve 24576 service"]);
 });
+
+Deno.test("a database outage at the reservation is a 503 to retry, before any row or Claude call", async () => {
+  const h = harness();
+  h.limits.reserveGeneration = () =>
+    Promise.reject(Object.assign(new Error("down"), { code: "ECONNREFUSED" }));
+  const res = await handleGenerateConversation(h.deps)(post({}));
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).error.code, "upstream_unavailable");
+  assert.equal(h.claude.requests.length, 0);
+  assert.equal(h.repo.rows.size, 0);
+});
