@@ -82,6 +82,13 @@ export function formatSummary(s: MonitorSummary, opts: FormatOptions = {}): stri
       } MB · ` +
       `avg parse attempts ${num(h.avg_parse_attempts, 2)}`,
   );
+  if (h.generated_count !== undefined) {
+    out.push(
+      `  by source: generated ${num(h.generated_count)} · uploaded ${num(h.uploaded_count)} (in review ${
+        num(h.uploaded_manual_review_count)
+      }) · other ${num(h.other_source_count)}`,
+    );
+  }
   const statuses = Object.entries(s.pipeline.status_counts).sort((a, b) => b[1] - a[1]);
   if (statuses.length > 0) out.push(`  by status: ${statuses.map(([k, v]) => `${k} ${num(v)}`).join(" · ")}`);
 

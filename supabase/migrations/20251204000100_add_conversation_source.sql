@@ -65,27 +65,3 @@ revoke all on function private.set_conversation_source() from public;
 -- The monitor's per-source figures read the review queue and the recent failures by source.
 create index if not exists idx_conversations_review_by_source
   on public.conversations (source, user_id) where requires_manual_review;
-
--- raw_storage_health (the checklist's Step 7 view) keeps its six columns and meaning; four columns are added at
--- the end with the same window split by source, so an operator sees at a glance how much of the day's raw
--- storage and review queue is model output and how much is users' uploads. (Redefines the view of
--- 20251117000800_create_monitoring_views.sql; create or replace keeps security_invoker and only appends.)
-create or replace view public.raw_storage_health with (security_invoker = true) as
-SELECT
-  COUNT(*) as total_conversations,
-  COUNT(CASE WHEN requires_manual_review THEN 1 END) as manual_review_count,
-  COUNT(CASE WHEN parse_method_used = 'direct' THEN 1 END) as direct_parse_count,
-  COUNT(CASE WHEN parse_method_used = 'jsonrepair' THEN 1 END) as jsonrepair_count,
-  SUM(raw_response_size) / 1024 / 1024 as raw_storage_mb,
-  AVG(parse_attempts) as avg_parse_attempts,
-  COUNT(CASE WHEN source = 'generated' THEN 1 END) as generated_count,
-  COUNT(CASE WHEN source = 'uploaded' THEN 1 END) as uploaded_count,
-  COUNT(CASE WHEN source in ('recovered', 'manual') THEN 1 END) as other_source_count,
-  COUNT(CASE WHEN requires_manual_review AND source = 'uploaded' THEN 1 END) as uploaded_manual_review_count
-FROM conversations
-WHERE created_at > NOW() - INTERVAL '24 hours'
-  AND raw_response_path IS NOT NULL;
-
-comment on view public.raw_storage_health is
-  'Checklist Step 7: last 24 h of conversations with a stored raw response (totals, review queue, parse methods, '
-  'raw MB, mean parse attempts), then the same window by source (generated, uploaded, other, uploads in review)';

@@ -5,7 +5,10 @@
 --                        how many uploads were left out in details.uploaded_in_review;
 --   parse_failure_rate   counts conversations that are not users' uploads (the rule is about the model's output);
 --   claude_failure_rate  the same (an upload never called Claude).
--- Everything else in it is unchanged. The new rules come from their own function, private.account_rule_values,
+-- Everything else in it is unchanged.
+-- Also redefines private.health_overview (same file of origin) with one change: its `raw_storage_health` object
+-- gains four by-source counts over the view's window (generated_count, uploaded_count, other_source_count,
+-- uploaded_manual_review_count); the checklist's view itself is left exactly as the checklist defines it. The new rules come from their own function, private.account_rule_values,
 -- read by the monitor's store next to health_rule_values (shared/adapters/postgres_monitor_store.ts):
 --   upload_review_queue_per_user  the most review items any one user's uploads hold (names the user)
 --   failures_by_user              the share of the window's failures that belong to the one account with the
@@ -163,6 +166,40 @@ begin
   end if;
   return next;
 end
+$$;
+
+create or replace function private.health_overview(p_now timestamptz default now()) returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    -- The checklist's view row as it is, then the same window split by source (20251204000200): the view itself
+    -- keeps the checklist's six columns (its Step 7 statement and `deno task verify` depend on them).
+    'raw_storage_health', (select to_jsonb(h) from public.raw_storage_health h) || (
+      select jsonb_build_object(
+               'generated_count', count(*) filter (where c.source = 'generated'),
+               'uploaded_count', count(*) filter (where c.source = 'uploaded'),
+               'other_source_count', count(*) filter (where c.source in ('recovered', 'manual')),
+               'uploaded_manual_review_count', count(*) filter (where c.requires_manual_review
+                                                                and c.source = 'uploaded'))
+        from public.conversations c
+       where c.created_at > now() - interval '24 hours'
+         and c.raw_response_path is not null),
+    'status_counts', coalesce((
+      select jsonb_object_agg(s.processing_status, s.n)
+        from (select c.processing_status, count(*) as n
+                from public.conversations c
+               where c.created_at > p_now - interval '24 hours'
+               group by 1) s), '{}'::jsonb),
+    'hourly', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               -- ISO 8601 in UTC whatever the session's TimeZone, so every reader prints the same hour
+               'hour', to_char(p.hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'total', p.total, 'direct', p.direct, 'failed', p.failed,
+               'mb_per_hour', g.mb_per_hour) order by p.hour desc)
+        from (select * from public.parse_success_hourly order by hour desc limit 6) p
+        left join public.storage_growth_hourly g on g.hour = p.hour), '[]'::jsonb)
+  )
 $$;
 
 create or replace function private.account_rule_values(p_now timestamptz default now())

@@ -52,9 +52,8 @@ select ok((select 'security_invoker=true' = any(reloptions) from pg_class where 
                     'parse_error_patterns']) v;
 select columns_are('public', 'raw_storage_health',
   array['total_conversations', 'manual_review_count', 'direct_parse_count', 'jsonrepair_count', 'raw_storage_mb',
-        'avg_parse_attempts', 'generated_count', 'uploaded_count', 'other_source_count',
-        'uploaded_manual_review_count'],
-  'raw_storage_health has the checklist''s six columns, then the same window by source (20251204000100)');
+        'avg_parse_attempts'],
+  'raw_storage_health has the checklist''s six columns');
 
 -- ============================================================================================================
 -- User M: the checklist's view on a known fixture

@@ -50,19 +50,20 @@ select is((select source from public.conversations where conversation_id = :'up'
 select col_not_null('public', 'conversations', 'source', 'source is never null');
 select col_has_check('public', 'conversations', 'source', 'source has a check of its values');
 
--- The health view: same window, split by source.
-select ok((select uploaded_count >= 1 and generated_count >= 0 from public.raw_storage_health),
-  'raw_storage_health counts uploads');
-select has_column('public', 'raw_storage_health', 'uploaded_manual_review_count',
-  'raw_storage_health has the uploads-in-review column');
+-- The health summary: the checklist's view row, then the same window split by source.
+select ok((select (private.health_overview(now()) -> 'raw_storage_health' ->> 'uploaded_count')::int >= 1),
+  'the health overview counts uploads next to the checklist''s figures');
+select ok((select private.health_overview(now()) -> 'raw_storage_health' ?& array['total_conversations',
+  'generated_count', 'uploaded_count', 'other_source_count', 'uploaded_manual_review_count']),
+  'with the view''s own columns and the four by-source counts');
 
--- Monitor: 40 of B's uploads in review, created in an hour a thousand years from now (the failures window
+-- Monitor: 100 of B's uploads in review, created in an hour a thousand years from now (the failures window
 -- then holds B's rows only, whatever else this database holds) do not move manual_review_queue; the per-user rule names B.
 insert into public.conversations (user_id, processing_status, raw_response_path, requires_manual_review,
   created_at)
 select :'b', 'parse_failed', 'raw/' || :'b' || '/' || gen_random_uuid() || '.json', true,
        now() + interval '1000 years' - interval '1 minute'
-  from generate_series(1, 40);
+  from generate_series(1, 100);
 -- Those rows are 'manual' (hand-made); make them uploads the way the trigger does, for this fixture only.
 alter table public.conversations disable trigger set_conversation_source;
 update public.conversations set source = 'uploaded' where user_id = :'b';
@@ -78,7 +79,7 @@ select is((select (details ->> 'uploaded_in_review')::int from private.health_ru
 select is((select details ->> 'user_id' from private.account_rule_values(now())
             where rule = 'upload_review_queue_per_user'), :'b',
   'upload_review_queue_per_user names the user whose uploads fill the queue');
-select ok((select value >= 40 from private.account_rule_values(now()) where rule = 'upload_review_queue_per_user'),
+select ok((select value >= 100 from private.account_rule_values(now()) where rule = 'upload_review_queue_per_user'),
   'with their count');
 
 -- failures_by_user: in that future hour B holds every failure but one of A's.
@@ -89,8 +90,8 @@ select is((select details ->> 'user_id' from private.account_rule_values(now() +
   :'b', 'failures_by_user names the account with the most failures');
 select results_eq(
   $$select value, sample from private.account_rule_values(now() + interval '1000 years') where rule = 'failures_by_user'$$,
-  $$values (97.56::numeric, 41::bigint)$$,
-  'its value is that account''s share of the window''s failures (40 of 41), its sample all failures');
+  $$values (99.01::numeric, 101::bigint)$$,
+  'its value is that account''s share of the window''s failures (100 of 101), its sample all failures');
 
 select * from finish();
 rollback;
