@@ -18,6 +18,8 @@
  */
 import { parseCli } from "../cli/_cli.ts";
 import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
+import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
+import { liftGenerateLimits } from "../local/usage_limits.ts";
 import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
 import { createSql } from "../shared/adapters/db.ts";
 import { supabaseObjectStore } from "../shared/adapters/object_store.ts";
@@ -114,8 +116,9 @@ const url = `${env.SUPABASE_URL}/functions/v1/generate-conversation`;
 let send: Send = (req) => fetch(req);
 if (values["in-process"]) {
   setLogSink(() => {});
+  const db = createSql(env.SUPABASE_DB_URL);
   const handler = handleGenerateConversation({
-    repo: postgresConversationRepo(createSql(env.SUPABASE_DB_URL)),
+    repo: postgresConversationRepo(db),
     store: supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
     claude: anthropicClaudeClient({
       apiKey: "local-standin",
@@ -135,6 +138,7 @@ if (values["in-process"]) {
       uploadTimeoutMs: 15_000,
     },
     serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
+    limits: postgresUsageLimiter(db),
   });
   send = handler;
   const warn = console.warn;
@@ -148,6 +152,8 @@ if (!values["in-process"]) {
   await standinAdmin("behavior", { ...json, body: JSON.stringify({ behavior: values.behavior }) });
 }
 const user = await createTestUser();
+// Hundreds of requests a minute from one account, on purpose: its per-user generate limits are lifted.
+await liftGenerateLimits(sql(), user.id);
 await run(send, url, user.token, 4, Number(values.warmup));
 
 const rows: string[] = [];

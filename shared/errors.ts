@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   not_in_review: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   upstream_failed: 502,
   upstream_unavailable: 503,
   internal: 500,

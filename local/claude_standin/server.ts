@@ -8,7 +8,8 @@
  *   3. the default set with `POST /__admin/behavior {"behavior": "mixed"}` (reset with `POST /__admin/reset`);
  *   4. the gateway's env `CLAUDE_STANDIN_BEHAVIOR` at start; else `clean`.
  * Seed: header `x-standin-seed`, else a hash of the prompt. Latency: `slow:N` or header `x-standin-latency-ms`.
- * Admin: GET /__admin/behavior, GET /__admin/requests (the last 200 requests, newest last), GET /__admin/health.
+ * Admin: GET /__admin/behavior, GET /__admin/requests (the last 200 requests, newest last), GET /__admin/health,
+ * GET /__admin/usage (answered calls and output tokens per `metadata.user_id`, since the last reset).
  *
  * Served by the gateway process (local/gateway/main.ts) on LOCAL_CLAUDE_PORT (default 54330).
  */
@@ -33,6 +34,7 @@ export const messagesRequestSchema = z.object({
   }).loose().optional(),
   tools: z.array(z.object({ name: z.string() }).loose()).optional(),
   tool_choice: z.object({ type: z.string(), name: z.string().optional() }).loose().optional(),
+  metadata: z.object({ user_id: z.string().optional() }).loose().optional(),
 }).loose();
 
 export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
@@ -290,6 +292,8 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   let adminDefault: string | null = null;
   const callCounts = new Map<string, number>();
   const recent: RequestRecord[] = [];
+  /** Answered calls and output tokens per `metadata.user_id` (GET /__admin/usage): what each user spent. */
+  const usageByUser = new Map<string, { requests: number; output_tokens: number }>();
   const log = opts.log ?? (() => {});
 
   function nextCallIndex(key: string): number {
@@ -302,10 +306,14 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   async function admin(req: Request, path: string): Promise<Response> {
     if (path === "/__admin/health") return Response.json({ message: "ok" });
     if (path === "/__admin/requests" && req.method === "GET") return Response.json(recent);
+    if (path === "/__admin/usage" && req.method === "GET") {
+      return Response.json(Object.fromEntries(usageByUser));
+    }
     if (path === "/__admin/reset" && req.method === "POST") {
       adminDefault = null;
       callCounts.clear();
       recent.length = 0;
+      usageByUser.clear();
       return Response.json({ behavior: envDefault });
     }
     if (path === "/__admin/behavior") {
@@ -412,6 +420,14 @@ export function createStandin(opts: StandinOptions = {}): Standin {
     }, seed);
     if (reply.kind === "error") {
       return apiError(reply.status, reply.errorType, reply.message, reply.headers, reply.details);
+    }
+    const user = body.metadata?.user_id;
+    if (user !== undefined) {
+      if (!usageByUser.has(user) && usageByUser.size >= 10_000) usageByUser.clear();
+      const u = usageByUser.get(user) ?? { requests: 0, output_tokens: 0 };
+      u.requests += 1;
+      u.output_tokens += reply.outputTokens;
+      usageByUser.set(user, u);
     }
     const inputTokens = estimateTokens(prompt) + 8;
     if (isStream) return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal);

@@ -9,6 +9,7 @@
  *
  * called by: local/main.ts; next: local/demo/report.ts
  */
+import { liftGenerateLimits } from "../usage_limits.ts";
 import type postgres from "postgres";
 import { z } from "zod";
 import { userToken } from "../keys.ts";
@@ -49,8 +50,17 @@ export interface DemoContext {
   now?: () => number;
 }
 
-/** The user the batch belongs to: --user-id must exist; otherwise demo@local.test, created on first use. */
+/**
+ * The user the batch belongs to: --user-id must exist; otherwise demo@local.test, created on first use. Its
+ * per-user generate limits are lifted (a batch of --count 100 passes the default 60 requests a minute).
+ */
 export async function ensureDemoUser(sql: postgres.Sql, userId: string | null): Promise<string> {
+  const id = await findOrCreateDemoUser(sql, userId);
+  await liftGenerateLimits(sql, id);
+  return id;
+}
+
+async function findOrCreateDemoUser(sql: postgres.Sql, userId: string | null): Promise<string> {
   if (userId !== null) {
     const rows = await sql`select id::text from auth.users where id = ${userId}`;
     if (rows.length === 0) {

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { Sql } from "./db.ts";
+import { CONVERSATION_SOURCES, type ConversationSource } from "../provenance.ts";
 import type {
   ClaimResult,
   FinishCompleted,
@@ -55,6 +56,7 @@ const claimRow = z.object({
   training_topic_id: text,
   training_topic_key: text,
   training_topic_name: text,
+  source: z.enum(CONVERSATION_SOURCES).nullable(),
 });
 
 const releaseRow = z.object({
@@ -98,12 +100,15 @@ export function postgresParseQueue(
   const json = (value: unknown) => sql.json(jsonbSafe(value) as Parameters<typeof sql.json>[0]);
   return {
     async claim(conversationId, now): Promise<ClaimResult> {
+      // The row's source rides along in the same statement (it never changes, so the snapshot is right).
       const rows = await sql`
-        select * from private.claim_conversation(
+        select q.*, (select c.source from public.conversations c where c.conversation_id = q.conversation_id)
+               as source
+          from private.claim_conversation(
           p_conversation_id => ${conversationId}::uuid,
           p_now => ${now},
           p_lease => ${seconds(settings.leaseSeconds)}::interval,
-          p_max_infra_failures => ${settings.maxInfraFailures})`;
+          p_max_infra_failures => ${settings.maxInfraFailures}) q`;
       if (rows.length === 0) {
         const [row] = await sql`
           select processing_status from public.conversations where conversation_id = ${conversationId}::uuid`;
@@ -240,8 +245,10 @@ export function scaffoldingFromRow(r: {
   training_topic_id: string | null;
   training_topic_key: string | null;
   training_topic_name: string | null;
+  source?: ConversationSource | null;
 }): Scaffolding {
   return {
+    ...(r.source ? { source: r.source } : {}),
     personaId: r.persona_id,
     personaKey: r.persona_key,
     personaName: r.persona_name,

@@ -106,7 +106,10 @@ const ALERT_COLUMNS = `id::text as id, rule, severity, fired_at, resolved_at, va
 async function readSnapshot(tx: TxSql, now: Date): Promise<HealthSnapshot> {
   const values = await tx`
     select rule, value::float8 as value, sample::float8 as sample, details, unavailable_reason
-      from private.health_rule_values(${now})`;
+      from private.health_rule_values(${now})
+    union all
+    select rule, value::float8 as value, sample::float8 as sample, details, unavailable_reason
+      from private.account_rule_values(${now})`;
   const thresholds = await tx`
     select rule, threshold::float8 as threshold, window_minutes, min_sample, cooldown_minutes,
            worse_factor::float8 as worse_factor, clear_after_minutes, severity, enabled

@@ -13,7 +13,7 @@ import { z } from "zod";
 import type { Sql } from "./db.ts";
 import { scaffoldingFromRow } from "./parse_queue_postgres.ts";
 import type { CursorPosition } from "../review/cursor.ts";
-import type { ListQuery } from "../review/list_query.ts";
+import { CONVERSATION_SOURCES, type ListQuery } from "../review/list_query.ts";
 import type {
   AttemptRow,
   Candidate,
@@ -61,6 +61,7 @@ const itemRow = z.object({
   emotional_arc_key: text,
   topic_key: text,
   tier: text,
+  source: z.enum(CONVERSATION_SOURCES),
   raw_response_size: num,
   raw_stored_at: ts,
   created_at: z.string(),
@@ -124,6 +125,7 @@ const lockRow = z.object({
   training_topic_id: text,
   training_topic_key: text,
   training_topic_name: text,
+  source: z.enum(CONVERSATION_SOURCES).nullable(),
 });
 
 const countRow = z.object({
@@ -157,7 +159,7 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
     case when c.truncated or la.outcome = 'partial' then 'partial' else 'failed' end as kind,
     c.parse_attempts, ${iso("c.last_parse_attempt_at")} as last_parse_attempt_at, c.parse_error_message,
     c.parse_method_used::text, c.parser_version, c.stop_reason, c.truncated, c.persona_key::text,
-    c.emotional_arc_key::text, c.topic_key::text, c.tier::text, c.raw_response_size::float8 as raw_response_size,
+    c.emotional_arc_key::text, c.topic_key::text, c.tier::text, c.source, c.raw_response_size::float8 as raw_response_size,
     ${iso("c.raw_stored_at")} as raw_stored_at, ${iso("c.created_at")} as created_at,
     ${iso("c.dismissed_at")} as dismissed_at, c.dismissed_reason,
     case when la.attempt_number is null then null else jsonb_build_object(
@@ -177,6 +179,7 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
     return sql`
       where ${status}
         ${q.userId === null ? sql`` : sql`and c.user_id = ${q.userId}::uuid`}
+        ${q.source === null ? sql`` : sql`and c.source = ${q.source}`}
         ${q.since === null ? sql`` : sql`and c.created_at >= ${q.since}`}
         ${q.errorLike === null ? sql`` : sql`and c.parse_error_message ilike ${q.errorLike} escape '\\'`}
         ${
@@ -299,7 +302,7 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
                  a.id::text as emotional_arc_id, a.arc_key::text as emotional_arc_key,
                  a.name::text as emotional_arc_name,
                  t.id::text as training_topic_id, t.topic_key::text as training_topic_key,
-                 t.name::text as training_topic_name
+                 t.name::text as training_topic_name, c.source
             from public.conversations c
             left join public.personas p on p.id = c.persona_id
             left join public.emotional_arcs a on a.id = c.emotional_arc_id

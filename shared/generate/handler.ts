@@ -5,7 +5,8 @@
  *
  * Status codes: 201 created · 200 idempotent replay (`Idempotent-Replayed: true`) · 400 invalid body or
  * headers · 401 no or bad token · 403 x-user-id with a user token · 404 unknown user or scaffolding · 405 ·
- * 409 key reused with another body · 413 body over 16 KiB · 415 not JSON · 502/503 Claude failed after retries
+ * 409 key reused with another body · 413 body over 16 KiB · 415 not JSON · 429 a per-user limit is reached
+ * (Retry-After; nothing written, Claude not called) · 502/503 Claude failed after retries
  * (with conversation_id; Retry-After when known) · 503 database down before Claude, or Storage and database
  * both down after Claude (with conversation_id).
  *
@@ -16,6 +17,7 @@ import { readJsonBody, requireMethod } from "../http/request.ts";
 import { errorResponse, json } from "../http/respond.ts";
 import type { Handler } from "../http/serve.ts";
 import { appError } from "../errors.ts";
+import { isTransientDbError } from "../adapters/db.ts";
 import { generateConversation, type GenerateDeps, type GenerateOutcome } from "./generate.ts";
 import {
   GenerateRequestSchema,
@@ -25,10 +27,51 @@ import {
   resolveActingUser,
 } from "./request.ts";
 import { PhaseTimer } from "./timing.ts";
+import {
+  meteredClaude,
+  rateLimitedError,
+  type Reservation,
+  settleTokens,
+  type UsageLimiter,
+} from "./usage_budget.ts";
 
 export interface GenerateHandlerDeps extends GenerateDeps {
   /** Keys accepted as the service role (legacy JWT and sb_secret_ keys). */
   serviceKeys: readonly string[];
+  /** Per-user budgets (shared/generate/usage_budget.ts): reserved before the flow, settled after it. */
+  limits: UsageLimiter;
+}
+
+type Granted = Extract<Reservation, { allowed: true }>;
+
+/**
+ * Reserves the request's budget, or throws the 429. A refused request that carries the Idempotency-Key of a
+ * conversation that already exists goes on unreserved: the flow only replays it (no row, no Claude call).
+ */
+async function reserve(
+  deps: GenerateHandlerDeps,
+  timer: PhaseTimer,
+  input: { userId: string; maxTokens: number; isService: boolean; idempotencyKey: string | null },
+): Promise<Granted> {
+  let reservation: Reservation;
+  try {
+    reservation = await timer.time("db", () => deps.limits.reserveGeneration(input));
+  } catch (err) {
+    // Like every database call before Claude: nothing is lost, the client is told to retry.
+    if (isTransientDbError(err)) {
+      throw appError("upstream_unavailable", "Cannot start the generation: the database is unavailable");
+    }
+    throw err;
+  }
+  if (reservation.allowed) return reservation;
+  if (input.idempotencyKey !== null) {
+    const existing = await timer.time(
+      "db",
+      () => deps.repo.findByIdempotencyKey(input.userId, input.idempotencyKey as string),
+    );
+    if (existing) return { allowed: true, tokensCharged: false, tokensWindowStart: null };
+  }
+  throw rateLimitedError(reservation, deps.clock.now());
 }
 
 /**
@@ -92,14 +135,33 @@ export function handleGenerateConversation(deps: GenerateHandlerDeps): Handler {
       const acting = resolveActingUser(req, caller);
       const idempotencyKey = readIdempotencyKey(req);
       const request = await readJsonBody(req, GenerateRequestSchema, MAX_BODY_BYTES);
-      const outcome = await generateConversation(deps, {
-        request,
+      const maxTokens = request.max_tokens ?? deps.config.maxTokens;
+      const reservation = await reserve(deps, timer, {
         userId: acting.userId,
-        userMustExist: acting.mustExist,
+        maxTokens,
+        isService: caller.kind === "service",
         idempotencyKey,
-        requestHash: await requestHash(request),
-        parseWaitMs: parseWaitBudget(req.headers.get("prefer"), deps.config.parseWaitMs),
-      }, timer);
+      });
+      const metered = meteredClaude(deps.claude);
+      let outcome: GenerateOutcome;
+      try {
+        outcome = await generateConversation({ ...deps, claude: metered.client }, {
+          request,
+          userId: acting.userId,
+          userMustExist: acting.mustExist,
+          idempotencyKey,
+          requestHash: await requestHash(request),
+          parseWaitMs: parseWaitBudget(req.headers.get("prefer"), deps.config.parseWaitMs),
+        }, timer);
+      } finally {
+        // Settled whatever happened: a throw, a replay or a failed call gives back all that was not spent.
+        await timer.time("db", () =>
+          settleTokens(deps.limits, reservation, {
+            userId: acting.userId,
+            reserved: maxTokens,
+            used: metered.outputTokens(),
+          }));
+      }
       return toResponse(outcome, timer.header());
     } catch (err) {
       const res = errorResponse(err, { function: "generate-conversation" });

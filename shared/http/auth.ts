@@ -1,8 +1,15 @@
 /**
- * Who is calling. User-facing functions run with `verify_jwt = true`, so the platform has already checked
- * the token's signature and expiry before our code runs; here we read its claims (zod) and decide. Internal
- * functions (`verify_jwt = false`, called by pg_net and cron) accept only the project's secret key, compared
- * in constant time — Supabase's recommended pattern for service-to-service calls.
+ * Who is calling — one rule for every function (docs/SECURITY.md, "The auth rule"):
+ *
+ * - **The service** is recognised by key identity only: the bearer (or, for internal functions, the `apikey`)
+ *   is byte-for-byte one of the project's service keys — the service_role key or an `sb_secret_` key (the
+ *   gateway swaps the latter for the former) — compared in constant time. A JWT that merely says
+ *   `role: service_role` is not the service, whatever its `sub` and however it is signed.
+ * - **A user** presents a JWT (signature and expiry already checked by the platform: user-facing functions run
+ *   with `verify_jwt = true`) whose claims carry all of: `exp` (a number, in the future: a token that never
+ *   expires is refused), `sub` (a uuid), `role: authenticated`, and `aud` equal to (or, as an array,
+ *   containing) the project's audience, `authenticated`.
+ * - Internal functions (`verify_jwt = false`, called by pg_net and cron) accept the service only.
  */
 import { z } from "zod";
 import { appError } from "../errors.ts";
@@ -15,7 +22,11 @@ const claimsSchema = z.object({
   sub: z.string().optional(),
   role: z.string().optional(),
   exp: z.number().optional(),
+  aud: z.union([z.string(), z.array(z.string())]).optional(),
 });
+
+/** The audience Supabase Auth writes into user access tokens. */
+export const USER_TOKEN_AUDIENCE = "authenticated";
 
 export type JwtClaims = z.infer<typeof claimsSchema>;
 
@@ -73,25 +84,34 @@ export function requireServiceKey(req: Request, serviceKeys: readonly string[]):
 }
 
 /**
- * For user-facing functions: a user JWT (its `sub` is the user), or the service key (the caller acts for the
- * system). Anon tokens and tokens without a `sub` are refused.
+ * For user-facing functions: a user token that passes every clause of the rule, or the service key (the caller
+ * acts for the system). Every refusal is 401 `unauthorized`, its message naming the clause.
  */
-export function resolveCaller(req: Request, serviceKeys: readonly string[], now = Date.now()): Caller {
+export function resolveCaller(
+  req: Request,
+  serviceKeys: readonly string[],
+  now = Date.now(),
+  audience: string = USER_TOKEN_AUDIENCE,
+): Caller {
   const token = bearerToken(req);
   if (!token) throw appError("unauthorized", "Cannot authorize the request: missing authorization header");
   if (isServiceKey(token, serviceKeys)) return { kind: "service" };
   const claims = decodeJwtClaims(token);
-  if (!claims) throw appError("unauthorized", "Cannot authorize the request: the token is not a valid JWT");
-  if (claims.exp !== undefined && claims.exp * 1000 <= now) {
-    throw appError("unauthorized", "Cannot authorize the request: the token has expired");
+  const refuse = (why: string) => appError("unauthorized", `Cannot authorize the request: ${why}`);
+  if (!claims) throw refuse("the token is not a valid JWT");
+  if (claims.role === "service_role") {
+    throw refuse("the service role is recognised by its key only, not by a token's role claim");
   }
-  if (claims.role === "service_role") return { kind: "service" };
+  if (claims.role !== "authenticated") {
+    throw refuse("sign in as a user (anon tokens are not accepted)");
+  }
+  if (claims.exp === undefined) throw refuse("the token has no expiry (exp)");
+  if (claims.exp * 1000 <= now) throw refuse("the token has expired");
   const sub = z.uuid().safeParse(claims.sub);
-  if (claims.role !== "authenticated" || !sub.success) {
-    throw appError(
-      "unauthorized",
-      "Cannot authorize the request: sign in as a user (anon tokens are not accepted)",
-    );
+  if (!sub.success) throw refuse("the token names no user (sub must be a uuid)");
+  const aud = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.includes(audience)) {
+    throw refuse(`the token is not meant for this project (aud must be ${audience})`);
   }
   return { kind: "user", userId: sub.data, role: claims.role };
 }

@@ -31,6 +31,9 @@ export function errorResponse(err: unknown, context: Record<string, unknown> = {
     if (err.code === "method_not_allowed" && typeof err.details?.allow === "string") {
       headers.allow = err.details.allow;
     }
+    if (err.code === "rate_limited" && typeof err.details?.retry_after_seconds === "number") {
+      headers["retry-after"] = String(err.details.retry_after_seconds);
+    }
     return json({ error: body }, ERROR_STATUS[err.code], headers);
   }
   if (err instanceof z.ZodError) {

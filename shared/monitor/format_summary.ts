@@ -108,6 +108,13 @@ export function formatSummary(s: MonitorSummary, opts: FormatOptions = {}): stri
     const sum = OUTCOMES.reduce((acc, [key]) => acc + (o[key] ?? 0), 0);
     out.push(`  = ${parts.join(" + ")}${sum === h.total_conversations ? "" : ` (sum ${num(sum)})`}`);
   }
+  if (h.generated_count !== undefined) {
+    out.push(
+      `  by source: generated ${num(h.generated_count)} · uploaded ${num(h.uploaded_count)} (in review ${
+        num(h.uploaded_manual_review_count)
+      }) · other ${num(h.other_source_count)}`,
+    );
+  }
   const statuses = Object.entries(s.pipeline.status_counts).sort((a, b) => b[1] - a[1]);
   if (statuses.length > 0) {
     const all = statuses.reduce((acc, [, v]) => acc + v, 0);

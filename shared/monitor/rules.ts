@@ -2,7 +2,7 @@
  * The monitor's rules: what each one measures, in which unit, and what a person should do when it fires.
  *
  * The numbers come from SQL (`private.health_rule_values`, which reads `raw_storage_health` and the pipeline
- * tables); thresholds come from the `alert_thresholds` table, so operators tune them with SQL. This file only
+ * tables, and `private.account_rule_values` for the rules that name one account); thresholds come from the `alert_thresholds` table, so operators tune them with SQL. This file only
  * names and describes the rules. The first three are the checklist's "Recommended Alerts" (Step 7) with its
  * wording for the action; the others watch the pipeline's own failure modes (docs/PIPELINE.md).
  */
@@ -18,6 +18,8 @@ export const RULE_KEYS = [
   "stuck_raw_spooled",
   "spooled_raw_waiting",
   "raw_orphans",
+  "upload_review_queue_per_user",
+  "failures_by_user",
 ] as const;
 
 export type RuleKey = typeof RULE_KEYS[number];
@@ -119,6 +121,25 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     origin: "pipeline",
     measures: "rows of the raw_orphans view (a raw object without a row, or a row without its object)",
     action: "Reconcile: see the raw_orphans view and the sweeper's orphan report",
+  },
+  upload_review_queue_per_user: {
+    key: "upload_review_queue_per_user",
+    title: "One user's uploads in review",
+    unit: "count",
+    origin: "pipeline",
+    measures:
+      "review items created from one user's own uploads (the account with the most; details.user_id names it)",
+    action:
+      "Look at that account's uploads; lower its raw_uploads_per_hour in private.usage_limits if it is abuse",
+  },
+  failures_by_user: {
+    key: "failures_by_user",
+    title: "One account dominates failures",
+    unit: "percent",
+    origin: "pipeline",
+    measures:
+      "the share of the window's failures (generation, parse, resolved by hand) of the account with the most",
+    action: "Check the account named in details.user_id; limit it in private.usage_limits if it is abuse",
   },
 };
 

@@ -5,9 +5,12 @@
  * Why the database wins: upstream saw Claude invent "Marcus Chen" for a "David Chen" request (persona mismatch,
  * seed-origin.md §5); the scaffolding rows are what the request asked for, the model's label is only a guess.
  * An orphaned raw object (no scaffolding row) keeps the model's label, and `input_parameters` holds nulls.
+ * `provenance` says where the conversation came from (conversations.source): only `generated` is model output;
+ * a user's upload says `uploaded` (docs/SECURITY.md, "Provenance").
  */
 import type { Conversation } from "../parse/mod.ts";
 import type { Scaffolding } from "./parse_queue.ts";
+import type { ConversationSource } from "../provenance.ts";
 
 export interface InputParameters {
   persona_id: string | null;
@@ -21,8 +24,15 @@ export interface InputParameters {
   training_topic_name: string | null;
 }
 
+/** Where the conversation came from, for whoever builds a training set from these files. */
+export interface Provenance {
+  source: ConversationSource | "unknown";
+  /** True only for `generated`: Claude's answer to our own prompt. */
+  model_output: boolean;
+}
+
 export interface FinalFile {
-  readonly document: Conversation & { input_parameters: InputParameters };
+  readonly document: Conversation & { input_parameters: InputParameters; provenance: Provenance };
   /** Pretty-printed UTF-8 JSON, as upstream stored it. */
   readonly bytes: Uint8Array;
   /** `conversations.conversation_name`: the client persona label. */
@@ -60,6 +70,10 @@ export function buildFinalFile(conversation: Conversation, scaffolding: Scaffold
     conversation_metadata: { ...conversation.conversation_metadata, client_persona: clientPersona },
     turns: conversation.turns,
     input_parameters: inputParameters(scaffolding),
+    provenance: {
+      source: scaffolding.source ?? "unknown",
+      model_output: scaffolding.source === "generated",
+    } satisfies Provenance,
   };
   return {
     document,

@@ -8,6 +8,7 @@
  * and was taken over cannot overwrite the newer attempt (it gets `false` / `null` back: a no-op, not an error).
  */
 import type { ParseMethod } from "../parse/mod.ts";
+import type { ConversationSource } from "../provenance.ts";
 
 /** Who asked for the parse; stored in `conversation_parse_attempts.triggered_by`. */
 export type ParseTrigger = "trigger" | "sweeper" | "review" | "retry_all" | "manual";
@@ -24,6 +25,8 @@ export interface Scaffolding {
   readonly trainingTopicId: string | null;
   readonly trainingTopicKey: string | null;
   readonly trainingTopicName: string | null;
+  /** The row's provenance (conversations.source), written into the final file; absent where unknown. */
+  readonly source?: ConversationSource;
 }
 
 /** A row this worker now owns until `claimedUntil`. */

@@ -168,6 +168,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
             status: query.status,
             since: query.since?.toISOString() ?? null,
             error: query.errorText,
+            source: query.source ?? "any",
             user_id: caller.kind === "service" ? query.userId : undefined,
           },
         });

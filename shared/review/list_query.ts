@@ -7,6 +7,8 @@
  *   since    ISO 8601 timestamp with an offset: items created at or after it
  *   error    text to find in `parse_error_message`, case-insensitive; `%` and `_` match themselves
  *   user_id  service role only: one user's items
+ *   source   `any` (default: every item the caller may see, their own uploads included), or one provenance:
+ *            `generated`, `uploaded`, `recovered`, `manual` (conversations.source, docs/SECURITY.md)
  *   cursor   `next_cursor` of the previous page (same filters)
  *   limit    1..100, default 25
  *
@@ -16,10 +18,13 @@ import { z } from "zod";
 import { appError } from "../errors.ts";
 import { hasNoNul, NO_NUL_MESSAGE } from "../http/pg_text.ts";
 import { describeZodError } from "../http/respond.ts";
+import { CONVERSATION_SOURCES, type ConversationSource } from "../provenance.ts";
 import { type CursorPosition, decodeCursor, fingerprint } from "./cursor.ts";
 
 export const LIST_STATUSES = ["all", "failed", "partial", "dismissed"] as const;
 export type ListStatus = typeof LIST_STATUSES[number];
+
+export { CONVERSATION_SOURCES, type ConversationSource };
 
 export const DEFAULT_LIMIT = 25;
 export const MAX_LIMIT = 100;
@@ -32,6 +37,8 @@ export interface ListQuery {
   readonly errorLike: string | null;
   /** Whose items: the caller's own for a user; a chosen user or everyone (null) for the service role. */
   readonly userId: string | null;
+  /** One provenance, or null for any. */
+  readonly source: ConversationSource | null;
   readonly after: CursorPosition | null;
   readonly limit: number;
   /** Tag of the filters, carried by cursors made for them. */
@@ -40,13 +47,14 @@ export interface ListQuery {
 
 export type Scope = { readonly kind: "user"; readonly userId: string } | { readonly kind: "service" };
 
-const KNOWN = new Set(["status", "since", "error", "user_id", "cursor", "limit"]);
+const KNOWN = new Set(["status", "since", "error", "user_id", "source", "cursor", "limit"]);
 
 const querySchema = z.strictObject({
   status: z.enum(LIST_STATUSES).default("all"),
   since: z.iso.datetime({ offset: true }).optional(),
   error: z.string().trim().min(1).max(200).refine(hasNoNul, NO_NUL_MESSAGE).optional(),
   user_id: z.uuid().optional(),
+  source: z.enum([...CONVERSATION_SOURCES, "any"]).default("any"),
   cursor: z.string().min(1).optional(),
   limit: z.string().regex(/^\d{1,3}$/, "must be a whole number").transform(Number).pipe(
     z.number().int().min(1).max(MAX_LIMIT),
@@ -86,13 +94,20 @@ export function parseListQuery(params: URLSearchParams, scope: Scope): ListQuery
 
   const since = q.since ? new Date(q.since) : null;
   const errorText = q.error ?? null;
-  const tag = fingerprint([q.status, since?.toISOString() ?? null, errorText, userId]);
+  const source = q.source === "any" ? null : q.source;
+  // `source` joins the tag only when set, so cursors made before the filter existed stay valid.
+  const tag = fingerprint(
+    source === null
+      ? [q.status, since?.toISOString() ?? null, errorText, userId]
+      : [q.status, since?.toISOString() ?? null, errorText, userId, source],
+  );
   return {
     status: q.status,
     since,
     errorText,
     errorLike: errorText === null ? null : `%${escapeLikePattern(errorText)}%`,
     userId,
+    source,
     after: q.cursor ? decodeCursor(q.cursor, tag) : null,
     limit: q.limit ?? DEFAULT_LIMIT,
     fingerprint: tag,

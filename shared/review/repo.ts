@@ -9,7 +9,7 @@
  */
 import type { Scaffolding } from "../parse_flow/parse_queue.ts";
 import type { CursorPosition } from "./cursor.ts";
-import type { ListQuery } from "./list_query.ts";
+import type { ConversationSource, ListQuery } from "./list_query.ts";
 
 /** `user`: only this user's rows. `service`: every row. */
 export type RepoScope = { readonly userId: string } | { readonly userId: null };
@@ -46,6 +46,8 @@ export interface QueueItem {
   readonly emotional_arc_key: string | null;
   readonly topic_key: string | null;
   readonly tier: string | null;
+  /** Provenance, set by the database (conversations.source): model output, a user's upload, … */
+  readonly source: ConversationSource;
   readonly raw_response_size: number | null;
   readonly raw_stored_at: string | null;
   readonly created_at: string;

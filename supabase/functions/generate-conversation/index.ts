@@ -8,6 +8,7 @@
 import { anthropicClaudeClient } from "../../../shared/adapters/claude.ts";
 import { postgresConversationRepo } from "../../../shared/adapters/conversation_repo.ts";
 import { createSql } from "../../../shared/adapters/db.ts";
+import { postgresUsageLimiter } from "../../../shared/adapters/usage_limits_postgres.ts";
 import { supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { settingsFromEnv } from "../../../shared/generate/config.ts";
@@ -20,14 +21,17 @@ const env = platformEnv(Deno.env);
 const settings = settingsFromEnv(Deno.env);
 for (const secret of [settings.claude.apiKey, ...env.serviceKeys]) redactInLogs(secret);
 
+const sql = createSql(env.dbUrl);
+
 Deno.serve(serveHandler(
   handleGenerateConversation({
-    repo: postgresConversationRepo(createSql(env.dbUrl)),
+    repo: postgresConversationRepo(sql),
     store: supabaseObjectStore(env.supabaseUrl, env.serviceKey),
     claude: anthropicClaudeClient(settings.claude),
     clock: systemClock,
     config: settings.generate,
     serviceKeys: env.serviceKeys,
+    limits: postgresUsageLimiter(sql),
   }),
   "generate-conversation",
 ));

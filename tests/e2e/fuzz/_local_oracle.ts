@@ -84,6 +84,7 @@ export class LocalOracle {
         clock: systemClock,
         config: settingsFromEnv(env({ ANTHROPIC_API_KEY: "fuzz" })).generate,
         serviceKeys,
+        limits: tripwire(hits),
       }),
       "parse-conversation": handleParseConversation({ flow, serviceKeys, concurrency: 1, spoolBatch: 1 }),
       "review-queue": handleReviewQueue({

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { anthropicClaudeClient } from "../../../shared/adapters/claude.ts";
+import { postgresUsageLimiter } from "../../../shared/adapters/usage_limits_postgres.ts";
 import {
   type ConversationRepo,
   postgresConversationRepo,
@@ -63,6 +64,7 @@ function handler(behavior: string, opts: Options = {}) {
       uploadTimeoutMs: 5000,
     },
     serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
+    limits: postgresUsageLimiter(sql()),
   });
 }
 

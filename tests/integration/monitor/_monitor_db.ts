@@ -68,6 +68,26 @@ export async function insertConversations(tx: TxSql, userId: string, f: Fixture)
   return rows.map((r) => String(r.id));
 }
 
+/**
+ * A user's own uploads to raw/ the way the Storage API writes them (owner_id = the user): the storage trigger
+ * creates `uploaded` rows, which are then put in the review queue as a failed parse would.
+ */
+export async function uploadedReviewItems(tx: TxSql, userId: string, count: number): Promise<string[]> {
+  const rows = await tx`
+    insert into storage.objects (bucket_id, name, owner_id, metadata)
+    select 'conversation-files', 'raw/' || ${userId} || '/' || gen_random_uuid() || '.json', ${userId},
+           '{"size": 100}'::jsonb
+      from generate_series(1, ${count})
+    returning split_part(split_part(name, '/', 3), '.', 1) as id`;
+  const ids = rows.map((r) => String(r.id));
+  await tx`
+    update public.conversations
+       set processing_status = 'parse_failed', requires_manual_review = true,
+           parse_error_message = 'Cannot parse: not a conversation'
+     where conversation_id = any(${ids}::uuid[])`;
+  return ids;
+}
+
 /** Spools raw bytes for a raw_spooled conversation (Storage refused them `ageMinutes` ago). */
 export async function spool(
   tx: TxSql,

@@ -14,7 +14,13 @@ import { postgresMonitorStore } from "../../../shared/adapters/postgres_monitor_
 import { setLogSink } from "../../../shared/log.ts";
 import { type MonitorDeps, runMonitor } from "../../../shared/monitor/run_monitor.ts";
 import { RULE_KEYS } from "../../../shared/monitor/rules.ts";
-import { createUser, insertConversations, spool, withEmptyPipeline } from "./_monitor_db.ts";
+import {
+  createUser,
+  insertConversations,
+  spool,
+  uploadedReviewItems,
+  withEmptyPipeline,
+} from "./_monitor_db.ts";
 import { startTestWebhook } from "./_test_webhook.ts";
 
 const MINUTE = 60_000;
@@ -73,6 +79,9 @@ async function breakEverything(tx: TxSql, user: string): Promise<void> {
   const [spooled] = await insertConversations(tx, user, { status: "raw_spooled", ageMinutes: 15 });
   await spool(tx, user, spooled, 15);
   // raw_orphans: every row above with a raw path has no object in storage.objects (rows without objects).
+  // Another account uploads 12 objects of garbage that all go to review: upload_review_queue_per_user (> 10)
+  // and failures_by_user (12 of the window's 19 failures) name it; the queue and parse rules above ignore them.
+  await uploadedReviewItems(tx, await createUser(tx), 12);
 }
 
 Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a notice once they are fixed", async () => {
@@ -90,10 +99,10 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
 
       await breakEverything(tx, user);
       const fired = await runMonitor({ ...deps, clock: () => new Date(t0 + MINUTE) }, { dryRun: false });
-      assert.deepEqual(fired.firing, [...RULE_KEYS], "all ten rules fire");
+      assert.deepEqual(fired.firing, [...RULE_KEYS], "every rule fires");
       assert.deepEqual(fired.alerts.opened, [...RULE_KEYS]);
-      assert.equal(fired.notifications.delivered, 10);
-      assert.equal(hook.received.length, 10);
+      assert.equal(fired.notifications.delivered, RULE_KEYS.length);
+      assert.equal(hook.received.length, RULE_KEYS.length);
       const byRule = Object.fromEntries(fired.rules.map((r) => [r.rule, r]));
       assert.equal(byRule.manual_review_queue.value, 13);
       assert.equal(byRule.parse_failure_rate.value, 33.33, "2 failed of 6 finished in the last hour");
@@ -104,6 +113,12 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
         "5 generation_failed of the 14 rows past generating",
       );
       assert.equal(byRule.stuck_raw_spooled.value, 1);
+      assert.equal(byRule.upload_review_queue_per_user.value, 12);
+      assert.equal(byRule.failures_by_user.value, 63.16, "12 of the 19 failures in the window");
+      assert.match(
+        hook.received.map((m) => m.text).join("\n"),
+        /One user's uploads in review is 12 \(threshold 10\)[\s\S]*user_id/,
+      );
       assert.match(
         hook.received.map((m) => m.text).join("\n"),
         /FIRING: Manual review queue is 13 \(threshold 10\)/,
@@ -113,7 +128,7 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
       const rows = await tx`
         select rule, fired_at, resolved_at, value::float8 as value, threshold::float8 as threshold, delivered_at,
                delivery_error, delivery_attempts from public.alerts order by id`;
-      assert.equal(rows.length, 10);
+      assert.equal(rows.length, RULE_KEYS.length);
       assert.ok(
         rows.every((r) => r.delivered_at !== null && r.delivery_error === null && r.delivery_attempts === 1),
       );
@@ -129,23 +144,24 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
 
       // Fixed: the rows go away. First clear run: clearing (hysteresis); the next one resolves with a notice.
       await tx`delete from public.conversations`;
+      await tx`delete from storage.objects where bucket_id = 'conversation-files'`;
       const clearing = await runMonitor({ ...deps, clock: () => new Date(t0 + 6 * MINUTE) }, {
         dryRun: false,
       });
       assert.deepEqual(clearing.firing, [...RULE_KEYS], "still open while clearing");
       assert.deepEqual(clearing.alerts.resolved, []);
-      assert.equal(hook.received.length, 10, "no message while clearing");
+      assert.equal(hook.received.length, RULE_KEYS.length, "no message while clearing");
       const resolved = await runMonitor({ ...deps, clock: () => new Date(t0 + 11 * MINUTE) }, {
         dryRun: false,
       });
       assert.equal(resolved.status, "ok");
       assert.deepEqual(resolved.alerts.resolved, [...RULE_KEYS]);
-      assert.equal(hook.received.length, 20);
-      assert.ok(hook.received.slice(10).every((m) => m.text.startsWith("✅ RESOLVED: ")));
+      assert.equal(hook.received.length, 2 * RULE_KEYS.length);
+      assert.ok(hook.received.slice(RULE_KEYS.length).every((m) => m.text.startsWith("✅ RESOLVED: ")));
       const [open] = await tx`select count(*)::int as n from public.alerts where resolved_at is null`;
       assert.equal(open.n, 0);
       const [done] = await tx`select count(*)::int as n from public.alerts where notices_delivered = 2`;
-      assert.equal(done.n, 10, "each incident: one fired and one resolved notice");
+      assert.equal(done.n, RULE_KEYS.length, "each incident: one fired and one resolved notice");
     });
   } finally {
     await hook.close();

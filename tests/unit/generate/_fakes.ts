@@ -20,6 +20,7 @@ import type {
 import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/adapters/object_store.ts";
 import type { Clock, GenerateDeps } from "../../../shared/generate/generate.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";
+import type { Reservation, UsageLimiter } from "../../../shared/generate/usage_budget.ts";
 
 export const USER = "5f0c2b9e-7a4d-4c1e-9a57-2d3c4b5a6f70";
 export const PERSONA = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -326,8 +327,58 @@ export const settings: GenerateSettings = {
   uploadTimeoutMs: 15_000,
 };
 
+/**
+ * Per-user limits in memory with the SQL's rules (private.reserve_generation): both units or neither, the
+ * service exempt, releases only within the window they were charged in. `calls` records every call.
+ */
+export class FakeLimiter implements UsageLimiter {
+  requestsPerMinute = Infinity;
+  tokensPerDay = Infinity;
+  requests = 0;
+  tokens = 0;
+  readonly day = new Date("2026-11-26T00:00:00Z");
+  calls: string[] = [];
+
+  reserveGeneration(input: { userId: string; maxTokens: number; isService: boolean }): Promise<Reservation> {
+    this.calls.push(`reserve ${input.maxTokens}${input.isService ? " service" : ""}`);
+    if (input.isService) {
+      return Promise.resolve({ allowed: true, tokensCharged: false, tokensWindowStart: null });
+    }
+    if (this.requests + 1 > this.requestsPerMinute) {
+      return Promise.resolve({
+        allowed: false,
+        limit: "generate_requests_per_minute",
+        maxAmount: this.requestsPerMinute,
+        used: this.requests + 1,
+        resetAt: new Date("2026-11-26T00:01:00Z"),
+      });
+    }
+    if (this.tokens + input.maxTokens > this.tokensPerDay) {
+      return Promise.resolve({
+        allowed: false,
+        limit: "generate_output_tokens_per_day",
+        maxAmount: this.tokensPerDay,
+        used: this.tokens + input.maxTokens,
+        resetAt: new Date("2026-11-27T00:00:00Z"),
+      });
+    }
+    this.requests += 1;
+    this.tokens += input.maxTokens;
+    return Promise.resolve({ allowed: true, tokensCharged: true, tokensWindowStart: this.day });
+  }
+
+  releaseTokens(input: { userId: string; windowStart: Date; amount: number }): Promise<void> {
+    this.calls.push(`release ${input.amount}`);
+    if (input.windowStart.getTime() === this.day.getTime()) {
+      this.tokens = Math.max(0, this.tokens - input.amount);
+    }
+    return Promise.resolve();
+  }
+}
+
 export interface Harness {
-  deps: GenerateDeps & { serviceKeys: string[] };
+  deps: GenerateDeps & { serviceKeys: string[]; limits: FakeLimiter };
+  limits: FakeLimiter;
   repo: FakeRepo;
   store: FakeStore;
   claude: FakeClaude;
@@ -345,6 +396,7 @@ export function harness(overrides: Partial<GenerateSettings> = {}): Harness {
   const store = new FakeStore();
   const claude = new FakeClaude();
   const clock = new FakeClock();
+  const limits = new FakeLimiter();
   store.onStored = (path) => {
     const id = /([0-9a-f-]{36})\.json$/.exec(path)?.[1];
     const row = id ? repo.rows.get(id) : undefined;
@@ -368,11 +420,13 @@ export function harness(overrides: Partial<GenerateSettings> = {}): Harness {
       clock,
       config: { ...settings, ...overrides },
       serviceKeys: ["service-key-for-tests"],
+      limits,
       newId: () => `00000000-0000-4000-8000-${String(++idCounter).padStart(12, "0")}`,
     },
     repo,
     store,
     claude,
     clock,
+    limits,
   };
 }

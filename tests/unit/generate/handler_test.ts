@@ -19,7 +19,7 @@ function jwt(claims: Record<string, unknown>): string {
 }
 
 const SERVICE_KEY = "service-key-for-tests";
-const userToken = jwt({ sub: USER, role: "authenticated", exp: 4_000_000_000 });
+const userToken = jwt({ sub: USER, role: "authenticated", aud: "authenticated", exp: 4_000_000_000 });
 const body = { persona_id: PERSONA, emotional_arc_id: ARC, training_topic_id: TOPIC, tier: "template" };
 
 function post(headers: Record<string, string>, payload: unknown = body): Request {
@@ -150,7 +150,7 @@ const cases = malformedRequests({
   userToken,
   anonKey: jwt({ role: "anon", iss: "supabase-demo" }),
   serviceKey: SERVICE_KEY,
-  expiredUserToken: jwt({ sub: USER, role: "authenticated", exp: 1 }),
+  expiredUserToken: jwt({ sub: USER, role: "authenticated", aud: "authenticated", exp: 1 }),
   userId: USER,
   personaId: PERSONA,
   arcId: ARC,

@@ -24,6 +24,8 @@ const SEEDED: Record<RuleKey, Partial<RuleThreshold> & { threshold: number }> = 
   stuck_raw_spooled: { threshold: 0, windowMinutes: 10, severity: "critical" },
   spooled_raw_waiting: { threshold: 0 },
   raw_orphans: { threshold: 0 },
+  upload_review_queue_per_user: { threshold: 10 },
+  failures_by_user: { threshold: 50, windowMinutes: 60, minSample: 10 },
 };
 
 function thresholds(overrides: Partial<Record<RuleKey, Partial<RuleThreshold>>> = {}): RuleThreshold[] {

@@ -26,8 +26,37 @@ flowTest("buildFinalFile() overwrites client_persona from the database and never
   );
   assert.deepEqual(final.document.turns, conversation.turns);
   assert.deepEqual(JSON.parse(new TextDecoder().decode(final.bytes)), final.document);
-  assert.deepEqual(Object.keys(final.document), ["conversation_metadata", "turns", "input_parameters"]);
+  assert.deepEqual(Object.keys(final.document), [
+    "conversation_metadata",
+    "turns",
+    "input_parameters",
+    "provenance",
+  ]);
 });
+
+flowTest(
+  "buildFinalFile() writes the row's provenance: only a generated conversation is model output",
+  () => {
+    assert.deepEqual(
+      buildFinalFile(conversation, { ...SCAFFOLDING, source: "generated" }).document.provenance,
+      {
+        source: "generated",
+        model_output: true,
+      },
+    );
+    assert.deepEqual(
+      buildFinalFile(conversation, { ...NO_SCAFFOLDING, source: "uploaded" }).document.provenance,
+      {
+        source: "uploaded",
+        model_output: false,
+      },
+    );
+    assert.deepEqual(buildFinalFile(conversation, NO_SCAFFOLDING).document.provenance, {
+      source: "unknown",
+      model_output: false,
+    });
+  },
+);
 
 flowTest("buildFinalFile() keeps the model's label when there is no persona row, and caps the name", () => {
   const long = {

@@ -92,7 +92,12 @@ export function fakeJwt(claims: Record<string, unknown>): string {
 }
 
 export function userToken(userId: string): string {
-  return fakeJwt({ sub: userId, role: "authenticated", exp: Math.floor(NOW.getTime() / 1000) + 3600 });
+  return fakeJwt({
+    sub: userId,
+    role: "authenticated",
+    aud: "authenticated",
+    exp: Math.floor(NOW.getTime() / 1000) + 3600,
+  });
 }
 
 export interface Row {
@@ -407,6 +412,11 @@ export class World {
     return list.length === 0 ? null : list[list.length - 1];
   }
 
+  /** Like the database's rule: a row with scaffolding was generated, one without came from a user's upload. */
+  private sourceOf(r: Row): "generated" | "uploaded" {
+    return r.scaffolding.personaId === null ? "uploaded" : "generated";
+  }
+
   private item(r: Row): QueueItem {
     const la = this.latest(r.conversation_id);
     return {
@@ -427,6 +437,7 @@ export class World {
       emotional_arc_key: r.scaffolding.emotionalArcKey,
       topic_key: r.scaffolding.trainingTopicKey,
       tier: "template",
+      source: this.sourceOf(r),
       raw_response_size: r.raw_response_size,
       raw_stored_at: r.raw_stored_at,
       created_at: r.created_at,
@@ -451,6 +462,7 @@ export class World {
       : this.inReview(r) && (q.status === "all" || item.kind === q.status);
     if (!statusOk) return false;
     if (q.userId !== null && r.user_id !== q.userId) return false;
+    if (q.source !== null && this.sourceOf(r) !== q.source) return false;
     if (q.since !== null && r.created_at < key(q.since)) return false;
     if (
       q.errorText !== null && !(r.parse_error_message ?? "").toLowerCase().includes(q.errorText.toLowerCase())
