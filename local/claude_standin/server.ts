@@ -8,7 +8,9 @@
  *   3. the default set with `POST /__admin/behavior {"behavior": "mixed"}` (reset with `POST /__admin/reset`);
  *   4. the gateway's env `CLAUDE_STANDIN_BEHAVIOR` at start; else `clean`.
  * Seed: header `x-standin-seed`, else a hash of the prompt. Latency: `slow:N` or header `x-standin-latency-ms`.
- * Admin: GET /__admin/behavior, GET /__admin/requests (the last 200 requests, newest last), GET /__admin/health.
+ * Admin: GET /__admin/behavior, GET /__admin/requests (the last 200 requests, newest last), GET /__admin/health,
+ * GET /__admin/streams (per `x-standin-seed`, the streams whose last event was written: the answers "sent", for
+ * the chaos test's "every answer sent is stored or its loss recorded"; the last 50,000 seeds).
  *
  * Served by the gateway process (local/gateway/main.ts) on LOCAL_CLAUDE_PORT (default 54330).
  */
@@ -215,7 +217,20 @@ export function streamEvents(reply: MessageReply, model: string, id: string, inp
   return events;
 }
 
-function streamResponse(events: string[], reply: MessageReply, signal: AbortSignal): Response {
+/** A stream's last event was handed to the connection: what the chaos test counts as an answer sent. */
+export interface StreamSent {
+  seed: string;
+  at: string;
+  complete: boolean;
+  events: number;
+}
+
+function streamResponse(
+  events: string[],
+  reply: MessageReply,
+  signal: AbortSignal,
+  opts: { dripMs?: number; onSent?: (complete: boolean, events: number) => void } = {},
+): Response {
   const encoder = new TextEncoder();
   // stream_cut: stop about halfway through the deltas and drop the connection (no message_stop).
   const stopAt = reply.cut || reply.midStreamError
@@ -223,12 +238,20 @@ function streamResponse(events: string[], reply: MessageReply, signal: AbortSign
     : events.length;
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
+      const gap = opts.dripMs ? opts.dripMs / Math.max(1, stopAt) : 0;
       for (let i = 0; i < stopAt; i++) {
         if (signal.aborted) return;
-        controller.enqueue(encoder.encode(events[i]));
+        try {
+          controller.enqueue(encoder.encode(events[i]));
+        } catch {
+          return; // the client went away (a killed worker)
+        }
         // Yield between events so a client sees a real stream, not one buffered write.
-        if (i % 8 === 7) await new Promise((r) => setTimeout(r, 1));
+        if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+        else if (i % 8 === 7) await new Promise((r) => setTimeout(r, 1));
       }
+      if (signal.aborted) return;
+      opts.onSent?.(!reply.cut && !reply.midStreamError, stopAt);
       if (reply.midStreamError) {
         controller.enqueue(encoder.encode(sse("error", {
           type: "error",
@@ -260,6 +283,7 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   let adminDefault: string | null = null;
   const callCounts = new Map<string, number>();
   const recent: RequestRecord[] = [];
+  const sent = new Map<string, StreamSent>();
   const log = opts.log ?? (() => {});
 
   function nextCallIndex(key: string): number {
@@ -272,10 +296,12 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   async function admin(req: Request, path: string): Promise<Response> {
     if (path === "/__admin/health") return Response.json({ message: "ok" });
     if (path === "/__admin/requests" && req.method === "GET") return Response.json(recent);
+    if (path === "/__admin/streams" && req.method === "GET") return Response.json([...sent.values()]);
     if (path === "/__admin/reset" && req.method === "POST") {
       adminDefault = null;
       callCounts.clear();
       recent.length = 0;
+      sent.clear();
       return Response.json({ behavior: envDefault });
     }
     if (path === "/__admin/behavior") {
@@ -381,7 +407,16 @@ export function createStandin(opts: StandinOptions = {}): Standin {
     }, seed);
     if (reply.kind === "error") return apiError(reply.status, reply.errorType, reply.message, reply.headers);
     const inputTokens = estimateTokens(prompt) + 8;
-    if (isStream) return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal);
+    if (isStream) {
+      const seedHeader = req.headers.get("x-standin-seed");
+      return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal, {
+        dripMs: spec.dripMs,
+        onSent: seedHeader === null ? undefined : (complete, events) => {
+          if (sent.size >= 50_000) sent.delete(sent.keys().next().value!);
+          sent.set(seedHeader, { seed: seedHeader, at: new Date().toISOString(), complete, events });
+        },
+      });
+    }
     const json = JSON.stringify(messageBody(reply, body.model, id, inputTokens));
     if (reply.cut || reply.midStreamError) {
       // A dropped connection mid-body: the client sees a network error, never a complete JSON document.

@@ -18,6 +18,7 @@ export const RULE_KEYS = [
   "stuck_raw_spooled",
   "spooled_raw_waiting",
   "raw_orphans",
+  "answers_lost",
 ] as const;
 
 export type RuleKey = typeof RULE_KEYS[number];
@@ -78,7 +79,9 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     unit: "count",
     origin: "pipeline",
     measures: "conversations still generating longer than the window after they were created",
-    action: "A generate-conversation worker died mid-call; check its logs (the row never got a response)",
+    action:
+      "A generate-conversation call outlived the platform's limits; private.fail_abandoned_generations closes it " +
+      "(worker_lost) after 30 minutes unless a write-ahead copy or checkpoint holds its answer",
   },
   stuck_raw_stored: {
     key: "stuck_raw_stored",
@@ -119,6 +122,18 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     origin: "pipeline",
     measures: "rows of the raw_orphans view (a raw object without a row, or a row without its object)",
     action: "Reconcile: see the raw_orphans view and the sweeper's orphan report",
+  },
+  answers_lost: {
+    key: "answers_lost",
+    title: "Answers lost at the worker",
+    unit: "count",
+    origin: "pipeline",
+    measures:
+      "generations closed as worker_lost in the window: the function worker ended before any durable write of " +
+      "Claude's answer (generation_error_code = 'worker_lost')",
+    action:
+      "Check the generate-conversation logs around each id (wall clock, memory, deploys); the answer was paid " +
+      "for and is gone — regenerate with a new Idempotency-Key",
   },
 };
 

@@ -24,6 +24,7 @@ const SEEDED: Record<RuleKey, Partial<RuleThreshold> & { threshold: number }> = 
   stuck_raw_spooled: { threshold: 0, windowMinutes: 10, severity: "critical" },
   spooled_raw_waiting: { threshold: 0 },
   raw_orphans: { threshold: 0 },
+  answers_lost: { threshold: 0, windowMinutes: 1440, severity: "critical" },
 };
 
 function thresholds(overrides: Partial<Record<RuleKey, Partial<RuleThreshold>>> = {}): RuleThreshold[] {
