@@ -4,12 +4,15 @@
  * PostgreSQL restart, mid-stream), then heal, sweep and check every invariant (tests/support/chaos.ts).
  *
  * The seed is printed; replay a run with CHAOS_SEED=<n>. The long run is `deno task chaos --runs N`.
- * With DATABASE_URL set (a database this suite does not own) the PostgreSQL restarts are left out.
+ * With DATABASE_URL set (a database this suite does not own) it is skipped: it restarts PostgreSQL, and it ages
+ * its rows with `session_replication_role` (a superuser setting) to run the abandoned-generation check.
  */
 import { runChaos } from "../../support/chaos.ts";
 import { stackTest } from "../../support/stack.ts";
 
-stackTest(
+const ownCluster = !Deno.env.get("DATABASE_URL");
+
+(ownCluster ? stackTest : Deno.test.ignore)(
   "chaos (short): random and overlapping faults, then nothing stuck and nothing lost without a record",
   async () => {
     const seed = Number(Deno.env.get("CHAOS_SEED") ?? Math.floor(Math.random() * 2 ** 31));
@@ -19,7 +22,7 @@ stackTest(
       generations: Number(Deno.env.get("CHAOS_GENERATIONS") ?? 60),
       concurrency: 8,
       spreadMs: 20_000,
-      postgres: !Deno.env.get("DATABASE_URL"),
+      postgres: true,
     });
   },
 );
