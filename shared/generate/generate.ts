@@ -435,24 +435,24 @@ export async function generateConversation(
   // answer exists only in this worker's memory.
   let dbAvailable = true;
   let writtenAhead = false;
+  const writeAheadInput = {
+    conversationId,
+    kind: "write_ahead" as const,
+    raw: bytes,
+    leaseMs: config.writeAheadLeaseMs,
+    record: {
+      rawSha256: sha256,
+      stopReason: answer.stopReason,
+      model: answer.model,
+      inputTokens: answer.usage.input_tokens,
+      outputTokens: answer.usage.output_tokens,
+      costUsd: estimateCostUsd(answer.model ?? config.model, answer.usage),
+      truncated,
+      attempts: answer.attempts,
+    },
+  };
   try {
-    writtenAhead = await timer.time("write_ahead", () =>
-      repo.writeAhead({
-        conversationId,
-        kind: "write_ahead",
-        raw: bytes,
-        leaseMs: config.writeAheadLeaseMs,
-        record: {
-          rawSha256: sha256,
-          stopReason: answer.stopReason,
-          model: answer.model,
-          inputTokens: answer.usage.input_tokens,
-          outputTokens: answer.usage.output_tokens,
-          costUsd: estimateCostUsd(answer.model ?? config.model, answer.usage),
-          truncated,
-          attempts: answer.attempts,
-        },
-      }));
+    writtenAhead = await timer.time("write_ahead", () => repo.writeAhead(writeAheadInput));
     if (!writtenAhead) {
       logger.warn("claude_result_unrecorded", { conversation_id: conversationId, reason: "not generating" });
     }
@@ -472,12 +472,41 @@ export async function generateConversation(
     checkpoint_write_ms: Math.round(checkpointer.stats.writeMs * 10) / 10,
   });
 
+  // The database refused the write-ahead (a restart, a failover): keep trying it beside the upload, every
+  // 250 ms, so the answer becomes durable as soon as either store answers. Storage itself needs the database, so
+  // during a PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
+  let stopRetry = false;
+  const retryAhead = dbAvailable ? null : (async () => {
+    const until = clock.monotonic() + config.writeAheadLeaseMs / 2;
+    while (!stopRetry && clock.monotonic() < until) {
+      await clock.sleep(250);
+      if (stopRetry) return;
+      try {
+        writtenAhead = await repo.writeAhead(writeAheadInput);
+        logger.info("raw_written_ahead", {
+          conversation_id: conversationId,
+          written: writtenAhead,
+          late: true,
+          raw_size: bytes.byteLength,
+          memory_window_ms: Math.round((clock.monotonic() - lastByteAt) * 100) / 100,
+        });
+        return;
+      } catch {
+        // still unavailable: try again
+      }
+    }
+  })();
+
   logger.info(
     "raw_store_started",
     { conversation_id: conversationId, raw_size: bytes.byteLength },
     RUNBOOK_LINES.storingRaw,
   );
   const upload = await timer.time("raw_store", () => uploadRaw(deps, path, bytes, sha256, conversationId));
+  stopRetry = true;
+  // The object is stored: a write-ahead still in flight is harmless (the row has moved on, or the flush finds
+  // the identical object). Otherwise its outcome decides whether the bytes are already durable.
+  if (!upload.ok && retryAhead) await retryAhead;
   let uploaded = upload.ok;
   let heldWrittenAhead = false;
   if (upload.ok) {
@@ -559,7 +588,7 @@ export async function generateConversation(
   }
 
   const fallbackPath = uploaded ? path : null;
-  if (!dbAvailable) {
+  if (!dbAvailable && uploaded) {
     warnings.push("the database was unavailable: the row is rebuilt from the stored object");
     return {
       kind: "created",

@@ -21,14 +21,12 @@ import { z } from "zod";
 import {
   assertNothingLost,
   endRows,
-  fastForward,
   generate,
   type GenerateAnswer,
   healStack,
   restartPostgres,
   setFaults,
   setStandinBehavior,
-  settle,
   withDurableCommits,
 } from "./faults.ts";
 import { createTestUser, sql, standinAdmin } from "./stack.ts";
@@ -61,6 +59,7 @@ export interface ChaosReport {
   truncated_in_review: number;
   closed_as_worker_lost: number;
   settle_ms: number;
+  sweeps: number;
 }
 
 /** mulberry32: small and deterministic. */
@@ -170,18 +169,51 @@ const streamSchema = z.array(z.object({
   events: z.number(),
 }));
 
-/** Ends every write-ahead and checkpoint lease of the user and sweeps until nothing of it is waiting. */
-async function drain(userId: string, timeoutMs: number): Promise<void> {
+/**
+ * Moves this user's timers on, gently: write-ahead and checkpoint leases and spool backoffs end now (the run is
+ * over: no generate worker of it is alive), parse backoffs end now, and a parse claim is expired only when it was
+ * taken more than 10 s ago (a 60 s lease with more than 50 s left is a parse still running: expiring it would
+ * only make a live worker lose its claim and start a livelock of re-claims on a loaded machine).
+ */
+async function fastForwardGently(userId: string): Promise<void> {
+  await sql()`
+    update public.conversations set claimed_until = now() - interval '1 millisecond'
+     where user_id = ${userId} and processing_status = 'parsing'
+       and claimed_until >= now() and claimed_until < now() + interval '50 seconds'`;
+  await sql()`
+    update public.conversations set next_attempt_at = now()
+     where user_id = ${userId} and processing_status = 'raw_stored' and next_attempt_at > now()`;
+  await sql()`
+    update public.raw_response_spool set next_attempt_at = now()
+     where user_id = ${userId} and next_attempt_at > now()`;
+}
+
+/**
+ * Sweeps (as pg_cron would, every second instead of every minute) until no row of the user is waiting: nothing
+ * in the spool and nothing raw_stored / parsing / raw_spooled (and, with `generatingToo`, nothing generating).
+ */
+async function sweepUntilQuiet(userId: string, timeoutMs: number, generatingToo: boolean): Promise<number> {
   const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    await fastForward(userId);
-    await sql()`select private.sweep_conversations(p_grace => interval '0 seconds')`;
+  let sweeps = 0;
+  while (true) {
     const [w] = await sql()`
       select (select count(*)::int from public.raw_response_spool where user_id = ${userId}) as spool,
              (select count(*)::int from public.conversations
-               where user_id = ${userId} and processing_status in ('raw_stored', 'parsing', 'raw_spooled')) as moving`;
-    if (w.spool === 0 && w.moving === 0) return;
-    await sleep(300);
+               where user_id = ${userId}
+                 and processing_status in ('raw_stored', 'parsing', 'raw_spooled')) as moving,
+             (select count(*)::int from public.conversations
+               where user_id = ${userId} and processing_status = 'generating') as generating`;
+    if (w.spool === 0 && w.moving === 0 && (!generatingToo || w.generating === 0)) return sweeps;
+    if (performance.now() - started > timeoutMs) {
+      throw new Error(
+        `Rows still waiting after ${timeoutMs} ms and ${sweeps} sweeps: spool ${w.spool}, ` +
+          `raw_stored/parsing/raw_spooled ${w.moving}, generating ${w.generating}`,
+      );
+    }
+    await fastForwardGently(userId);
+    await sql()`select private.sweep_conversations(p_grace => interval '0 seconds')`;
+    sweeps++;
+    await sleep(1000);
   }
 }
 
@@ -279,9 +311,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     select kind, count(*)::int as n from public.raw_response_spool where user_id = ${user.id} group by kind`;
   const leftBy = Object.fromEntries(left.map((r) => [String(r.kind), Number(r.n)]));
   const settleStart = performance.now();
-  await drain(user.id, 60_000);
+  const sweepTimeout = Math.max(60_000, opts.generations * 500);
+  let sweeps = await sweepUntilQuiet(user.id, sweepTimeout, false);
   const closed = await closeAbandoned(user.id);
-  await settle(user.id, { fastForward: true, timeoutMs: 60_000, sweepEveryMs: 500 });
+  sweeps += await sweepUntilQuiet(user.id, sweepTimeout, true);
   const settleMs = performance.now() - settleStart;
 
   // Invariants.
@@ -342,6 +375,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     truncated_in_review: truncatedInReview,
     closed_as_worker_lost: closed,
     settle_ms: Math.round(settleMs),
+    sweeps,
   };
   log(JSON.stringify({ chaos: "run", ...report }));
   return report;

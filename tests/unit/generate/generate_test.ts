@@ -392,3 +392,26 @@ Deno.test("generateConversation() logs the in-memory window from the last stream
   assert.equal(line.written, true);
   assert.equal(line.memory_window_ms, 2, "from the last event (the fake clock moved 2 ms after it)");
 });
+
+Deno.test("generateConversation() retries a refused write-ahead beside the upload (PostgreSQL restarting)", async () => {
+  const h = harness();
+  h.store.always = { ok: false, kind: "unavailable", message: "down" };
+  h.repo.down.add("spoolRaw");
+  const writeAhead = h.repo.writeAhead.bind(h.repo);
+  let calls = 0;
+  h.repo.writeAhead = (i) => {
+    calls++;
+    if (calls === 1) {
+      return Promise.reject(Object.assign(new Error("terminating connection"), { code: "57P01" }));
+    }
+    return writeAhead(i);
+  };
+  logs.length = 0;
+  const out = await run(h, await input());
+  assert.equal(out.kind, "created", "not unsaved: the retried write-ahead made the answer durable");
+  assert.equal(out.kind === "created" && out.view.processing_status, "raw_spooled");
+  assert.ok(calls >= 2);
+  assert.equal(h.repo.writtenAhead.size, 1);
+  assert.ok(logs.some((l) => l.event === "raw_written_ahead" && l.late === true && l.written === true));
+  assert.equal(logs.filter((l) => l.event === "raw_response_unsaved").length, 0);
+});
