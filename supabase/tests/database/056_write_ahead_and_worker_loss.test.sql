@@ -2,7 +2,7 @@
 -- monitor's answers_lost rule, and spooled_raw_waiting ignoring the write-ahead copies of live generations.
 begin;
 set local client_min_messages = error;
-select plan(9);
+select plan(11);
 
 delete from public.conversations;
 select tests.create_supabase_user('t056_owner') as owner \gset
@@ -54,6 +54,15 @@ select throws_ok(
 -- A generating row with a checkpoint is never closed as lost, however old: the flush stores its partial answer.
 select is(private.fail_abandoned_generations(now() + interval '1 hour', interval '30 minutes'), 0,
   'generating rows holding a write-ahead copy or a checkpoint are left to the flush');
+
+-- A worker_lost row whose raw object arrives later is moved on by the storage trigger, and is no loss.
+insert into storage.objects (bucket_id, name, metadata)
+values ('conversation-files', 'raw/' || :'owner' || '/' || pg_temp.id('lost') || '.json', '{"size": 2}');
+select is((select processing_status || ' ' || coalesce(generation_error_code, 'no code')
+             from public.conversations where conversation_id = pg_temp.id('lost')),
+  'raw_stored no code', 'a late object clears worker_lost: the answer was not lost after all');
+select matches((select generation_error from public.conversations where conversation_id = pg_temp.id('lost')),
+  'recovered: ', 'and generation_error says so');
 
 select * from finish();
 rollback;
