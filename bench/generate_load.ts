@@ -1,7 +1,10 @@
 /**
- * Load script for generate-conversation's raw-first overhead: the time the function spends on Storage
+ * Load script for generate-conversation's raw-first overhead: the time the function spends making the answer
+ * durable (`write_ahead`: the one statement that puts the bytes in the database before anything slow), on Storage
  * (`raw_store`) and the database (`db`) around the Claude call, read from each response's Server-Timing header,
- * at several concurrency levels against the local stack with the Claude stand-in at zero latency.
+ * at several concurrency levels against the local stack with the Claude stand-in at zero latency. With
+ * `--in-process` it also collects each request's in-memory window (`memory_window_ms` of the `raw_written_ahead`
+ * log line: from the last stream event to the write-ahead's commit) and the stream checkpoints written.
  *
  *   deno task bench:generate [--levels 1,10,50] [--requests 200] [--warmup 20] [--no-parse] [--in-process]
  *                            [--behavior clean|slow:1000|…] [--stagger-ms 1000]
@@ -33,6 +36,7 @@ import { ensurePipelineSecrets, SEED_BODY } from "../tests/integration/generate/
 interface Sample {
   status: number;
   overhead: number;
+  writeAhead: number;
   rawStore: number;
   db: number;
   claude: number;
@@ -71,7 +75,16 @@ async function one(send: Send, url: string, token: string): Promise<Sample> {
   const t = parseServerTiming(res.headers.get("server-timing"));
   const rawStore = t.raw_store ?? NaN;
   const db = t.db ?? NaN;
-  return { status: res.status, overhead: rawStore + db, rawStore, db, claude: t.claude ?? NaN, wall };
+  const writeAhead = t.write_ahead ?? 0;
+  return {
+    status: res.status,
+    overhead: writeAhead + rawStore + db,
+    writeAhead,
+    rawStore,
+    db,
+    claude: t.claude ?? NaN,
+    wall,
+  };
 }
 
 /** `concurrency` workers, each sending requests back to back until `total` have been sent. */
@@ -105,7 +118,13 @@ const { values } = parseCli("bench:generate", import.meta.url, {
   "in-process": { type: "boolean", default: false },
   behavior: { type: "string", default: "clean" },
   "stagger-ms": { type: "string", default: "0" },
+  "checkpoint-ms": { type: "string", default: "5000" },
+  "checkpoint-chars": { type: "string", default: "32768" },
 });
+
+/** In-process only: the write-ahead log lines (in-memory window, checkpoints) of the requests being measured. */
+const windows: number[] = [];
+const checkpoints: { written: number; writeMs: number } = { written: 0, writeMs: 0 };
 
 await ensurePipelineSecrets();
 if (values["no-parse"]) {
@@ -115,7 +134,13 @@ const env = stackEnv();
 const url = `${env.SUPABASE_URL}/functions/v1/generate-conversation`;
 let send: Send = (req) => fetch(req);
 if (values["in-process"]) {
-  setLogSink(() => {});
+  setLogSink((line) => {
+    if (!line.includes('"raw_written_ahead"')) return;
+    const l = JSON.parse(line);
+    windows.push(Number(l.memory_window_ms));
+    checkpoints.written += Number(l.checkpoints ?? 0);
+    checkpoints.writeMs += Number(l.checkpoint_write_ms ?? 0);
+  });
   const db = createSql(env.SUPABASE_DB_URL);
   const handler = handleGenerateConversation({
     repo: postgresConversationRepo(db),
@@ -136,6 +161,10 @@ if (values["in-process"]) {
       parseWaitMs: 0,
       uploadRetries: 3,
       uploadTimeoutMs: 15_000,
+      writeAheadLeaseMs: 120_000,
+      checkpointEveryMs: Number(values["checkpoint-ms"]),
+      checkpointEveryChars: Number(values["checkpoint-chars"]),
+      checkpointLeaseMs: 420_000,
     },
     serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
     limits: postgresUsageLimiter(db),
@@ -159,20 +188,27 @@ await run(send, url, user.token, 4, Number(values.warmup));
 const rows: string[] = [];
 for (const level of String(values.levels).split(",").map(Number)) {
   const total = Math.max(Number(values.requests), level * 4);
+  windows.length = 0;
+  checkpoints.written = 0;
+  checkpoints.writeMs = 0;
   const started = performance.now();
   const samples = await run(send, url, user.token, level, total, Number(values["stagger-ms"]));
   const seconds = (performance.now() - started) / 1000;
   const ok = samples.filter((s) => s.status === 201);
   const o = stats(ok.map((s) => s.overhead));
+  const wa = stats(ok.map((s) => s.writeAhead));
+  const mw = stats(windows);
   const r = stats(ok.map((s) => s.rawStore));
   const d = stats(ok.map((s) => s.db));
   const c = stats(ok.map((s) => s.claude));
   const w = stats(ok.map((s) => s.wall));
   const f = (n: number) => n.toFixed(1);
   rows.push(
-    `| ${level} | ${total} | ${total - ok.length} | ${f(o.p50)} | ${f(o.p99)} | ${f(r.p50)} / ${
-      f(r.p99)
+    `| ${level} | ${total} | ${total - ok.length} | ${f(o.p50)} | ${f(o.p99)} | ${f(wa.p50)} / ${
+      f(wa.p99)
     } | ` +
+      `${windows.length ? `${f(mw.p50)} / ${f(mw.p99)} / ${f(mw.max)}` : "n/a"} | ${checkpoints.written} | ` +
+      `${f(r.p50)} / ${f(r.p99)} | ` +
       `${f(d.p50)} / ${f(d.p99)} | ${f(c.p50)} | ${f(w.p50)} / ${f(w.p99)} | ${
         (ok.length / seconds).toFixed(0)
       } |`,
@@ -181,9 +217,10 @@ for (const level of String(values.levels).split(",").map(Number)) {
 }
 
 const header = [
-  "| concurrency | requests | errors | raw_store+db p50 (ms) | raw_store+db p99 (ms) | raw_store p50 / p99 | " +
-  "db p50 / p99 | claude p50 | wall p50 / p99 | req/s |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  "| concurrency | requests | errors | overhead p50 (ms) | overhead p99 (ms) | write_ahead p50 / p99 | " +
+  "in-memory window p50 / p99 / max | checkpoints | raw_store p50 / p99 | db p50 / p99 | claude p50 | " +
+  "wall p50 / p99 | req/s |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
 ];
 console.log([...header, ...rows].join("\n"));
 if (!values["in-process"]) {

@@ -4,7 +4,8 @@
  *
  * Syntax (header `x-standin-behavior`, prompt marker `[standin:…]`, admin default, env default):
  *   name[:arg[:arg]] joined with `+`, e.g. `fenced`, `slow:2000`, `slow:1500+truncated`, `rate_limited:3`,
- *   `fail_then_succeed:2`, `fail_then_succeed:1:rate_limited+fenced`, `mixed`.
+ *   `fail_then_succeed:2`, `fail_then_succeed:1:rate_limited+fenced`, `mixed`, `drip:20000+clean` (the stream's
+ *   events spread evenly over 20 s: a long generation, for stream checkpoints).
  * See docs/LOCAL_STACK.md for what each behaviour sends.
  */
 
@@ -40,6 +41,8 @@ export interface BehaviorSpec {
   base: Outcome | "mixed";
   /** Added latency before the first byte. */
   latencyMs: number;
+  /** Spread the streamed events over this many milliseconds (0: as fast as possible). */
+  dripMs?: number;
   /** `retry-after` seconds on 429 (and 529) answers. */
   retryAfterSec: number;
   /** `overloaded:N`: the 529 carries `retry-after: N`; plain `overloaded` sends none. */
@@ -74,6 +77,9 @@ export function parseBehavior(text: string): BehaviorSpec {
       case "slow":
         spec.latencyMs = nonNegativeInt(a, part, 2000);
         break;
+      case "drip":
+        spec.dripMs = nonNegativeInt(a, part, 10_000);
+        break;
       case "mixed":
         spec.base = "mixed";
         break;
@@ -103,7 +109,9 @@ export function parseBehavior(text: string): BehaviorSpec {
         if (!isOutcome(name)) {
           throw new Error(
             `Cannot read behaviour "${part}": unknown name (known: ${
-              [...CONTENT_BEHAVIORS, ...ERROR_BEHAVIORS, "slow", "mixed", "fail_then_succeed"].join(", ")
+              [...CONTENT_BEHAVIORS, ...ERROR_BEHAVIORS, "slow", "drip", "mixed", "fail_then_succeed"].join(
+                ", ",
+              )
             })`,
           );
         }

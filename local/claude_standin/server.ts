@@ -10,6 +10,8 @@
  * Seed: header `x-standin-seed`, else a hash of the prompt. Latency: `slow:N` or header `x-standin-latency-ms`.
  * Admin: GET /__admin/behavior, GET /__admin/requests (the last 200 requests, newest last), GET /__admin/health,
  * GET /__admin/usage (answered calls and output tokens per `metadata.user_id`, since the last reset).
+ * GET /__admin/streams (per `x-standin-seed`, the streams whose last event was written: the answers "sent", for
+ * the chaos test's "every answer sent is stored or its loss recorded"; the last 50,000 seeds).
  *
  * Served by the gateway process (local/gateway/main.ts) on LOCAL_CLAUDE_PORT (default 54330).
  */
@@ -243,7 +245,20 @@ export function streamEvents(reply: MessageReply, model: string, id: string, inp
   return events;
 }
 
-function streamResponse(events: string[], reply: MessageReply, signal: AbortSignal): Response {
+/** A stream's last event was handed to the connection: what the chaos test counts as an answer sent. */
+export interface StreamSent {
+  seed: string;
+  at: string;
+  complete: boolean;
+  events: number;
+}
+
+function streamResponse(
+  events: string[],
+  reply: MessageReply,
+  signal: AbortSignal,
+  opts: { dripMs?: number; onSent?: (complete: boolean, events: number) => void } = {},
+): Response {
   const encoder = new TextEncoder();
   // stream_cut: stop about halfway through the deltas and drop the connection (no message_stop).
   // thinking_cut: drop it inside the thinking block, after its first delta and before any answer text.
@@ -255,12 +270,20 @@ function streamResponse(events: string[], reply: MessageReply, signal: AbortSign
     : events.length;
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
+      const gap = opts.dripMs ? opts.dripMs / Math.max(1, stopAt) : 0;
       for (let i = 0; i < stopAt; i++) {
         if (signal.aborted) return;
-        controller.enqueue(encoder.encode(events[i]));
+        try {
+          controller.enqueue(encoder.encode(events[i]));
+        } catch {
+          return; // the client went away (a killed worker)
+        }
         // Yield between events so a client sees a real stream, not one buffered write.
-        if (i % 8 === 7) await new Promise((r) => setTimeout(r, 1));
+        if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+        else if (i % 8 === 7) await new Promise((r) => setTimeout(r, 1));
       }
+      if (signal.aborted) return;
+      opts.onSent?.(!reply.cut && !reply.midStreamError, stopAt);
       if (reply.midStreamError) {
         controller.enqueue(encoder.encode(sse("error", {
           type: "error",
@@ -294,6 +317,7 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   const recent: RequestRecord[] = [];
   /** Answered calls and output tokens per `metadata.user_id` (GET /__admin/usage): what each user spent. */
   const usageByUser = new Map<string, { requests: number; output_tokens: number }>();
+  const sent = new Map<string, StreamSent>();
   const log = opts.log ?? (() => {});
 
   function nextCallIndex(key: string): number {
@@ -309,11 +333,13 @@ export function createStandin(opts: StandinOptions = {}): Standin {
     if (path === "/__admin/usage" && req.method === "GET") {
       return Response.json(Object.fromEntries(usageByUser));
     }
+    if (path === "/__admin/streams" && req.method === "GET") return Response.json([...sent.values()]);
     if (path === "/__admin/reset" && req.method === "POST") {
       adminDefault = null;
       callCounts.clear();
       recent.length = 0;
       usageByUser.clear();
+      sent.clear();
       return Response.json({ behavior: envDefault });
     }
     if (path === "/__admin/behavior") {
@@ -430,7 +456,16 @@ export function createStandin(opts: StandinOptions = {}): Standin {
       usageByUser.set(user, u);
     }
     const inputTokens = estimateTokens(prompt) + 8;
-    if (isStream) return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal);
+    if (isStream) {
+      const seedHeader = req.headers.get("x-standin-seed");
+      return streamResponse(streamEvents(reply, body.model, id, inputTokens), reply, req.signal, {
+        dripMs: spec.dripMs,
+        onSent: seedHeader === null ? undefined : (complete, events) => {
+          if (sent.size >= 50_000) sent.delete(sent.keys().next().value!);
+          sent.set(seedHeader, { seed: seedHeader, at: new Date().toISOString(), complete, events });
+        },
+      });
+    }
     const json = JSON.stringify(messageBody(reply, body.model, id, inputTokens));
     if (reply.cut || reply.midStreamError) {
       // A dropped connection mid-body: the client sees a network error, never a complete JSON document.

@@ -37,6 +37,32 @@ export interface ClaudeRequest {
   userId?: string;
   /** For log lines. */
   conversationId?: string;
+  /**
+   * Called after every stream event (synchronously: keep it cheap). generate-conversation checkpoints the partial
+   * answer from here (shared/generate/checkpoint.ts).
+   */
+  onProgress?: (progress: ClaudeProgress) => void;
+}
+
+/** Where a stream stands: what has arrived so far, and the partial Message on demand. */
+export interface ClaudeProgress {
+  /** Characters of content received in this attempt (text, tool input JSON, thinking). */
+  receivedChars: number;
+  contentBegan: boolean;
+  attempt: number;
+  /** The Message as it stands (assembled on each call: call it only when it is needed). */
+  snapshot(): JsonObject;
+}
+
+function deltaChars(event: StreamEvent): number {
+  const d = event.delta as Record<string, unknown> | undefined;
+  if (event.type !== "content_block_delta" || !d) return 0;
+  let n = 0;
+  for (const k of ["text", "partial_json", "thinking"]) {
+    const v = d[k];
+    if (typeof v === "string") n += v.length;
+  }
+  return n;
 }
 
 export interface ClaudeUsage {
@@ -287,7 +313,12 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
   const maxBackoff = opts.maxBackoffMs ?? 8000;
   const structuredEnabled = opts.structuredOutputs ?? true;
 
-  async function attempt(req: ClaudeRequest, structured: boolean, budgetMs: number): Promise<AttemptResult> {
+  async function attempt(
+    req: ClaudeRequest,
+    structured: boolean,
+    budgetMs: number,
+    attemptNo: number,
+  ): Promise<AttemptResult> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -323,7 +354,19 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
       requestId = response.headers.get("request-id");
       let streamError: unknown = null;
       try {
-        for await (const event of stream) assembler.apply(event as unknown as StreamEvent);
+        let received = 0;
+        for await (const event of stream) {
+          assembler.apply(event as unknown as StreamEvent);
+          if (req.onProgress) {
+            received += deltaChars(event as unknown as StreamEvent);
+            req.onProgress({
+              receivedChars: received,
+              contentBegan: assembler.contentBegan,
+              attempt: attemptNo,
+              snapshot: () => assembler.message(),
+            });
+          }
+        }
       } catch (err) {
         streamError = err;
       }
@@ -383,7 +426,7 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
         const remaining = deadline - now();
         if (remaining <= 0) break;
         attempts++;
-        const result = await attempt(req, structured, Math.min(opts.timeoutMs, remaining));
+        const result = await attempt(req, structured, Math.min(opts.timeoutMs, remaining), attempts);
         if (rejectedBy !== null) {
           if (result.kind === "answer" || result.status !== 400) schemaRejectedModels.add(rejectedBy);
           rejectedBy = null;

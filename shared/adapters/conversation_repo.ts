@@ -1,5 +1,6 @@
 /**
- * The SQL behind generate-conversation: scaffolding lookup, the `generating` row, Claude's metadata, the spool,
+ * The SQL behind generate-conversation: scaffolding lookup, the `generating` row, the write-ahead (Claude's
+ * metadata and bytes), the spool,
  * the failure mark and the status poll. Each state change is one guarded statement (STYLE.md §6): it only moves
  * a row that is still `generating`, and zero rows changed means someone else (the storage trigger) got there
  * first — reported to the caller, never an error.
@@ -72,6 +73,19 @@ export interface ClaudeRecord {
   attempts: number;
 }
 
+/**
+ * A durable copy of Claude's answer written ahead of the upload (docs/GENERATE.md "Raw first"): `write_ahead`
+ * holds the complete answer, `checkpoint` the partial Message of a stream still running. Either is due for the
+ * sweeper's flush only when `leaseMs` has passed (the worker is gone by then).
+ */
+export interface WriteAheadInput {
+  conversationId: string;
+  kind: "write_ahead" | "checkpoint";
+  raw: Uint8Array;
+  record: ClaudeRecord;
+  leaseMs: number;
+}
+
 export interface SpoolInput {
   conversationId: string;
   userId: string;
@@ -98,8 +112,13 @@ export interface ConversationRepo {
   findByIdempotencyKey(userId: string, key: string): Promise<ConversationState | null>;
   /** Inserts the `generating` row; a concurrent request with the same idempotency key gets the winner's row. */
   insertGenerating(row: NewConversation): Promise<InsertOutcome>;
-  /** Claude's metadata, before the upload (parse-conversation verifies the sha256). False: no longer generating. */
-  recordClaudeResult(conversationId: string, record: ClaudeRecord): Promise<boolean>;
+  /**
+   * One statement: Claude's metadata on the row (parse-conversation verifies the sha256) and the bytes in
+   * raw_response_spool, before the upload. False: the row is no longer generating (nothing written).
+   */
+  writeAhead(input: WriteAheadInput): Promise<boolean>;
+  /** The upload is confirmed: drops the write-ahead copy if it still holds these bytes. */
+  dropWriteAhead(conversationId: string, rawSha256: string): Promise<boolean>;
   spoolRaw(input: SpoolInput): Promise<SpoolOutcome>;
   markGenerationFailed(conversationId: string, error: string, attempts: number): Promise<boolean>;
   readState(conversationId: string): Promise<ConversationState | null>;
@@ -207,20 +226,46 @@ export function postgresConversationRepo(sql: Sql): ConversationRepo {
       return { inserted: false, existing };
     },
 
-    async recordClaudeResult(conversationId, r) {
+    async writeAhead(input) {
+      // One statement, so the metadata and the bytes commit together: a row that says it has an answer
+      // (raw_sha256) always has the bytes somewhere durable. A later checkpoint or the final answer replaces the
+      // bytes in place; a row Storage already refused (kind spooled) is never touched.
+      const r = input.record;
       const rows = await sql`
-        update public.conversations
-           set raw_sha256 = ${r.rawSha256}, stop_reason = ${r.stopReason}, model = coalesce(${r.model}, model),
-               input_tokens = ${r.inputTokens}, output_tokens = ${r.outputTokens}, cost_usd = ${r.costUsd},
-               truncated = ${r.truncated}, generation_attempts = ${r.attempts}
-         where conversation_id = ${conversationId}::uuid and processing_status = 'generating'
+        with moved as (
+          update public.conversations
+             set raw_sha256 = ${r.rawSha256}, stop_reason = ${r.stopReason}, model = coalesce(${r.model}, model),
+                 input_tokens = ${r.inputTokens}, output_tokens = ${r.outputTokens}, cost_usd = ${r.costUsd},
+                 truncated = ${r.truncated}, generation_attempts = ${r.attempts}
+           where conversation_id = ${input.conversationId}::uuid and processing_status = 'generating'
+          returning conversation_id, user_id
+        )
+        insert into public.raw_response_spool as s
+          (conversation_id, user_id, raw, raw_sha256, raw_size, content_type, kind, next_attempt_at, updated_at)
+        select conversation_id, user_id, ${input.raw}, ${r.rawSha256}, ${input.raw.byteLength},
+               'application/json', ${input.kind},
+               now() + make_interval(secs => ${input.leaseMs / 1000}), now()
+          from moved
+        on conflict (conversation_id) do update
+           set raw = excluded.raw, raw_sha256 = excluded.raw_sha256, raw_size = excluded.raw_size,
+               kind = excluded.kind, next_attempt_at = excluded.next_attempt_at, updated_at = now()
+         where s.kind <> 'spooled'
+        returning conversation_id`;
+      return rows.length > 0;
+    },
+
+    async dropWriteAhead(conversationId, rawSha256) {
+      const rows = await sql`
+        delete from public.raw_response_spool
+         where conversation_id = ${conversationId}::uuid and raw_sha256 = ${rawSha256} and kind = 'write_ahead'
         returning conversation_id`;
       return rows.length > 0;
     },
 
     async spoolRaw(input) {
       // One statement, so the spool row and the status change commit together: either the bytes are in the
-      // spool and the row says raw_spooled, or neither happened.
+      // spool and the row says raw_spooled, or neither happened. A write-ahead row of the same answer becomes
+      // the spooled row (due now).
       const rows = await sql`
         with moved as (
           update public.conversations
@@ -228,12 +273,16 @@ export function postgresConversationRepo(sql: Sql): ConversationRepo {
            where conversation_id = ${input.conversationId}::uuid and processing_status = 'generating'
           returning conversation_id, user_id
         )
-        insert into public.raw_response_spool
-          (conversation_id, user_id, raw, raw_sha256, raw_size, content_type, upload_attempts, last_error)
+        insert into public.raw_response_spool as s
+          (conversation_id, user_id, raw, raw_sha256, raw_size, content_type, upload_attempts, last_error, kind)
         select conversation_id, user_id, ${input.raw}, ${input.rawSha256}, ${input.raw.byteLength},
-               'application/json', ${input.uploadAttempts}, ${input.lastError}
+               'application/json', ${input.uploadAttempts}, ${input.lastError}, 'spooled'
           from moved
-        on conflict (conversation_id) do nothing
+        on conflict (conversation_id) do update
+           set raw = excluded.raw, raw_sha256 = excluded.raw_sha256, raw_size = excluded.raw_size,
+               upload_attempts = excluded.upload_attempts, last_error = excluded.last_error, kind = 'spooled',
+               next_attempt_at = now(), updated_at = now()
+         where s.kind <> 'spooled'
         returning conversation_id`;
       if (rows.length > 0) return { kind: "spooled" };
       const state = await this.readState(input.conversationId);

@@ -21,6 +21,16 @@ import type postgres from "postgres";
 type Sql = postgres.Sql;
 type Log = (fields: Record<string, unknown>) => void;
 
+/**
+ * A socket reset (`read ECONNRESET`) surfacing as a promise nobody awaited: seen in the gateway when PostgreSQL
+ * crashed under load during the chaos run (docs/FAULTS.md "Chaos"), ending the process. The query that owned
+ * the socket has already failed on its own; nothing waits for this rejection, so it is logged and dropped.
+ */
+export function isUnawaitedSocketReset(reason: unknown): boolean {
+  const e = reason as { code?: unknown; syscall?: unknown } | null;
+  return reason instanceof Error && e?.code === "ECONNRESET" && e?.syscall === "read";
+}
+
 /** The exception described above, and nothing else. */
 export function isPostgresJsClosedSocketWrite(err: unknown): boolean {
   return err instanceof TypeError && err.message.includes("reading 'write'") &&
@@ -48,6 +58,14 @@ export function healingSql(make: () => Sql, log: Log): HealingSql {
       event: "postgres_pool_replaced",
       reason: "postgres.js wrote to a closed connection (porsager/postgres#1208)",
       replacements: replaced,
+    });
+  });
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    if (!isUnawaitedSocketReset(event.reason)) return;
+    event.preventDefault();
+    log({
+      event: "postgres_socket_reset_dropped",
+      reason: "an unawaited read ECONNRESET (database restart)",
     });
   });
   // A function target so the proxy is callable: sql`…` and sql(…) helpers go through `apply`.

@@ -19,6 +19,16 @@ export const DEFAULTS = {
   parseWaitMs: 3000,
   uploadRetries: 3,
   uploadTimeoutMs: 15_000,
+  /**
+   * How long a write-ahead copy waits before the sweeper may flush it: longer than the upload's own retries
+   * (4 × 15 s + backoffs) and the spool statement, so a live worker is never raced by the flush.
+   */
+  writeAheadLeaseMs: 120_000,
+  /** Stream checkpoints: at most every 5 s or 32,768 characters of new content (docs/GENERATE.md). */
+  checkpointEveryMs: 5000,
+  checkpointEveryChars: 32_768,
+  /** Past the paid plans' 400 s wall clock: when it ends, the streaming worker is surely gone. */
+  checkpointLeaseMs: 420_000,
 } as const;
 
 export interface ClaudeSettings {
@@ -40,6 +50,10 @@ export interface GenerateSettings {
   parseWaitMs: number;
   uploadRetries: number;
   uploadTimeoutMs: number;
+  writeAheadLeaseMs: number;
+  checkpointEveryMs: number;
+  checkpointEveryChars: number;
+  checkpointLeaseMs: number;
 }
 
 const schema = z.object({
@@ -87,6 +101,28 @@ export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; gener
     parseWaitMs: intFromEnv(env, "GENERATE_PARSE_WAIT_MS", DEFAULTS.parseWaitMs, 0, 60_000),
     uploadRetries: intFromEnv(env, "STORAGE_UPLOAD_RETRIES", DEFAULTS.uploadRetries, 0, 10),
     uploadTimeoutMs: intFromEnv(env, "STORAGE_UPLOAD_TIMEOUT_MS", DEFAULTS.uploadTimeoutMs, 100, 120_000),
+    writeAheadLeaseMs: intFromEnv(
+      env,
+      "GENERATE_WRITE_AHEAD_LEASE_MS",
+      DEFAULTS.writeAheadLeaseMs,
+      1000,
+      3_600_000,
+    ),
+    checkpointEveryMs: intFromEnv(env, "GENERATE_CHECKPOINT_MS", DEFAULTS.checkpointEveryMs, 0, 600_000),
+    checkpointEveryChars: intFromEnv(
+      env,
+      "GENERATE_CHECKPOINT_CHARS",
+      DEFAULTS.checkpointEveryChars,
+      0,
+      16_777_216,
+    ),
+    checkpointLeaseMs: intFromEnv(
+      env,
+      "GENERATE_CHECKPOINT_LEASE_MS",
+      DEFAULTS.checkpointLeaseMs,
+      1000,
+      3_600_000,
+    ),
   };
   return { claude, generate };
 }

@@ -2,9 +2,15 @@
  * The generate flow, raw first: nothing Claude returns is parsed here, and nothing it returns is dropped.
  *
  *   idempotency check → scaffolding (404 when missing or inactive) → prompt → row `generating` →
- *   Claude → row gets sha256, stop_reason, model, usage, cost, truncated (still `generating`) →
- *   upload raw/{user_id}/{conversation_id}.json (write-once) → the storage trigger marks `raw_stored` and wakes
- *   parse-conversation → we poll the row for the parse result, up to a budget.
+ *   Claude (long streams checkpointed into raw_response_spool, shared/generate/checkpoint.ts) →
+ *   WRITE-AHEAD: one statement puts the verbatim bytes in raw_response_spool (kind write_ahead) and sha256,
+ *   stop_reason, model, usage, cost, truncated on the row (still `generating`) →
+ *   upload raw/{user_id}/{conversation_id}.json (write-once) → drop the write-ahead copy → the storage trigger
+ *   marks `raw_stored` and wakes parse-conversation → we poll the row for the parse result, up to a budget.
+ *
+ * The answer exists only in this worker's memory from its last byte to the write-ahead's commit (measured:
+ * `memory_window_ms` in the `raw_written_ahead` log line, `write_ahead` in Server-Timing). A kill at any later
+ * point leaves the bytes in the spool, and the sweeper's flush stores them once the lease ends.
  *
  * Failure paths (docs/GENERATE.md, "Never losing a response"):
  * - Claude fails after retries → row `generation_failed` with `generation_error`; 502/503 with the id.
@@ -20,7 +26,7 @@ import type { z } from "zod";
 import { type ClaudeClient, type ClaudeFailure } from "../adapters/claude.ts";
 import type { ConversationRepo, ConversationState } from "../adapters/conversation_repo.ts";
 import { isTransientDbError, translateDbError } from "../adapters/db.ts";
-import { type ObjectStore, rawObjectPath } from "../adapters/object_store.ts";
+import { type ObjectStore, rawObjectPath, sha256Hex } from "../adapters/object_store.ts";
 import { AppError, appError } from "../errors.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
 import { conversationJsonSchema } from "../parse/schema.ts";
@@ -37,6 +43,7 @@ import {
 import type { GenerateRequest } from "./request.ts";
 import type { GenerateSettings } from "./config.ts";
 import type { PhaseTimer } from "./timing.ts";
+import { StreamCheckpointer } from "./checkpoint.ts";
 
 export interface Clock {
   now(): Date;
@@ -184,11 +191,6 @@ function readRow<T extends z.ZodType>(schema: T, row: unknown, table: string): z
 function describeFailure(f: ClaudeFailure): string {
   const what = [f.status, f.errorType].filter((x) => x !== null).join(" ") || "no answer";
   return `Claude call failed after ${f.attempts} attempt(s): ${what}: ${f.message}`.slice(0, 1000);
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 type UploadOutcome =
@@ -385,8 +387,10 @@ export async function generateConversation(
     max_tokens: maxTokens,
   });
 
+  const checkpointer = new StreamCheckpointer(repo, config, conversationId, () => clock.monotonic());
   const result = await timer.time("claude", () =>
     deps.claude.generate({
+      onProgress: checkpointer.onProgress,
       model: config.model,
       system: built.system,
       prompt: built.prompt,
@@ -397,6 +401,9 @@ export async function generateConversation(
       conversationId,
     }));
 
+  const claudeReturnedAt = clock.monotonic();
+  // A checkpoint still being written must land before the final write-ahead, never after it.
+  await checkpointer.close();
   if (!result.ok) {
     const error = describeFailure(result.failure);
     logger.error("generation_failed", {
@@ -423,27 +430,72 @@ export async function generateConversation(
     warnings.push(`the response stream ended early (${answer.truncation}); what arrived is stored`);
   }
 
-  // Before the upload: the trigger may start the parse at once, and the parse checks this sha256.
+  // WRITE-AHEAD, the first thing after the last byte: the bytes and the metadata in one statement, before the
+  // upload (the trigger may start the parse at once, and the parse checks this sha256). Until it commits, the
+  // answer exists only in this worker's memory.
   let dbAvailable = true;
+  let writtenAhead = false;
+  const writeAheadInput = {
+    conversationId,
+    kind: "write_ahead" as const,
+    raw: bytes,
+    leaseMs: config.writeAheadLeaseMs,
+    record: {
+      rawSha256: sha256,
+      stopReason: answer.stopReason,
+      model: answer.model,
+      inputTokens: answer.usage.input_tokens,
+      outputTokens: answer.usage.output_tokens,
+      costUsd: estimateCostUsd(answer.model ?? config.model, answer.usage),
+      truncated,
+      attempts: answer.attempts,
+    },
+  };
   try {
-    const recorded = await timer.time("db", () =>
-      repo.recordClaudeResult(conversationId, {
-        rawSha256: sha256,
-        stopReason: answer.stopReason,
-        model: answer.model,
-        inputTokens: answer.usage.input_tokens,
-        outputTokens: answer.usage.output_tokens,
-        costUsd: estimateCostUsd(answer.model ?? config.model, answer.usage),
-        truncated,
-        attempts: answer.attempts,
-      }));
-    if (!recorded) {
+    writtenAhead = await timer.time("write_ahead", () => repo.writeAhead(writeAheadInput));
+    if (!writtenAhead) {
       logger.warn("claude_result_unrecorded", { conversation_id: conversationId, reason: "not generating" });
     }
   } catch (err) {
     dbAvailable = false;
     logger.error("claude_result_unrecorded", { conversation_id: conversationId, error: err as Error });
   }
+  const lastByteAt = checkpointer.lastEventAt ?? claudeReturnedAt;
+  logger.info("raw_written_ahead", {
+    conversation_id: conversationId,
+    written: writtenAhead,
+    raw_size: bytes.byteLength,
+    // From the last stream event to the commit (or the failure) of the write-ahead: the in-memory window.
+    memory_window_ms: Math.round((clock.monotonic() - lastByteAt) * 100) / 100,
+    checkpoints: checkpointer.stats.written,
+    checkpoint_failures: checkpointer.stats.failed,
+    checkpoint_write_ms: Math.round(checkpointer.stats.writeMs * 10) / 10,
+  });
+
+  // The database refused the write-ahead (a restart, a failover): keep trying it beside the upload, every
+  // 250 ms, so the answer becomes durable as soon as either store answers. Storage itself needs the database, so
+  // during a PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
+  let stopRetry = false;
+  const retryAhead = dbAvailable ? null : (async () => {
+    const until = clock.monotonic() + config.writeAheadLeaseMs / 2;
+    while (!stopRetry && clock.monotonic() < until) {
+      await clock.sleep(250);
+      if (stopRetry) return;
+      try {
+        writtenAhead = await repo.writeAhead(writeAheadInput);
+        logger.info("raw_written_ahead", {
+          conversation_id: conversationId,
+          written: writtenAhead,
+          late: true,
+          raw_size: bytes.byteLength,
+          memory_window_ms: Math.round((clock.monotonic() - lastByteAt) * 100) / 100,
+        });
+        return;
+      } catch {
+        // still unavailable: try again
+      }
+    }
+  })();
 
   logger.info(
     "raw_store_started",
@@ -451,7 +503,12 @@ export async function generateConversation(
     RUNBOOK_LINES.storingRaw,
   );
   const upload = await timer.time("raw_store", () => uploadRaw(deps, path, bytes, sha256, conversationId));
+  stopRetry = true;
+  // The object is stored: a write-ahead still in flight is harmless (the row has moved on, or the flush finds
+  // the identical object). Otherwise its outcome decides whether the bytes are already durable.
+  if (!upload.ok && retryAhead) await retryAhead;
   let uploaded = upload.ok;
+  let heldWrittenAhead = false;
   if (upload.ok) {
     logger.info(
       "raw_stored",
@@ -464,6 +521,15 @@ export async function generateConversation(
       },
       RUNBOOK_LINES.rawUploaded(path),
     );
+    if (writtenAhead) {
+      // The object is confirmed: the write-ahead copy has served. Should this fail, the sweeper's flush finds the
+      // identical object once the lease ends and drops the copy then.
+      try {
+        await timer.time("db", () => repo.dropWriteAhead(conversationId, sha256));
+      } catch (err) {
+        logger.warn("write_ahead_not_dropped", { conversation_id: conversationId, error: err as Error });
+      }
+    }
   } else {
     logger.error("raw_upload_failed", {
       conversation_id: conversationId,
@@ -500,6 +566,21 @@ export async function generateConversation(
     } catch (err) {
       logger.error("raw_spool_failed", { conversation_id: conversationId, error: err as Error });
     }
+    if (!spooled && !uploaded && writtenAhead) {
+      // The spool statement failed, but the write-ahead copy is durable: the flush uploads it when its lease ends.
+      // The row still says generating until then; the answer says raw_spooled, which is what the bytes are.
+      spooled = true;
+      heldWrittenAhead = true;
+      warnings.push(
+        "Storage is unavailable: the raw response is held in the database (written ahead) and will be uploaded",
+      );
+      logger.warn("raw_spooled", {
+        conversation_id: conversationId,
+        raw_size: bytes.byteLength,
+        raw_sha256: sha256,
+        via: "write_ahead",
+      });
+    }
     if (!spooled && !uploaded) {
       logUnsavedBody(conversationId, userId, answer.body, sha256);
       return { kind: "unsaved", conversationId };
@@ -507,7 +588,7 @@ export async function generateConversation(
   }
 
   const fallbackPath = uploaded ? path : null;
-  if (!dbAvailable) {
+  if (!dbAvailable && uploaded) {
     warnings.push("the database was unavailable: the row is rebuilt from the stored object");
     return {
       kind: "created",
@@ -521,7 +602,9 @@ export async function generateConversation(
       },
     };
   }
-  const state = uploaded
+  const state = heldWrittenAhead
+    ? null
+    : uploaded
     ? await waitForParse(deps, timer, conversationId, input.parseWaitMs)
     : await repo.readState(conversationId).catch(() => null);
   if (!state) {

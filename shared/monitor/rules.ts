@@ -20,6 +20,7 @@ export const RULE_KEYS = [
   "raw_orphans",
   "upload_review_queue_per_user",
   "failures_by_user",
+  "answers_lost",
 ] as const;
 
 export type RuleKey = typeof RULE_KEYS[number];
@@ -80,7 +81,9 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     unit: "count",
     origin: "pipeline",
     measures: "conversations still generating longer than the window after they were created",
-    action: "A generate-conversation worker died mid-call; check its logs (the row never got a response)",
+    action:
+      "A generate-conversation call outlived the platform's limits; private.fail_abandoned_generations closes it " +
+      "(worker_lost) after 30 minutes unless a write-ahead copy or checkpoint holds its answer",
   },
   stuck_raw_stored: {
     key: "stuck_raw_stored",
@@ -140,6 +143,18 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     measures:
       "the share of the window's failures (generation, parse, resolved by hand) of the account with the most",
     action: "Check the account named in details.user_id; limit it in private.usage_limits if it is abuse",
+  },
+  answers_lost: {
+    key: "answers_lost",
+    title: "Answers lost at the worker",
+    unit: "count",
+    origin: "pipeline",
+    measures:
+      "generations closed as worker_lost in the window: the function worker ended before any durable write of " +
+      "Claude's answer (generation_error_code = 'worker_lost')",
+    action:
+      "Check the generate-conversation logs around each id (wall clock, memory, deploys); the answer was paid " +
+      "for and is gone — regenerate with a new Idempotency-Key",
   },
 };
 

@@ -44,7 +44,7 @@ as $$ select sample from private.health_rule_values() where rule = p_rule $$;
 -- ---------------------------------------------------------------------------------------------------------
 -- Empty: every rule reads 0 (healthy), none unavailable
 -- ---------------------------------------------------------------------------------------------------------
-select is((select count(*)::int from private.health_rule_values()), 10, 'one row per rule');
+select is((select count(*)::int from private.health_rule_values()), 11, 'one row per rule');
 select is((select count(*)::int from private.health_rule_values() where value <> 0 or value is null), 0,
   'an empty pipeline reads 0 on every rule');
 

@@ -62,6 +62,10 @@ function handler(behavior: string, opts: Options = {}) {
       parseWaitMs: 0,
       uploadRetries: 1,
       uploadTimeoutMs: 5000,
+      writeAheadLeaseMs: 120_000,
+      checkpointEveryMs: 5000,
+      checkpointEveryChars: 32_768,
+      checkpointLeaseMs: 420_000,
     },
     serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
     limits: postgresUsageLimiter(sql()),
@@ -211,9 +215,8 @@ function failingAfterClaude(failing: Array<keyof ConversationRepo>): Conversatio
     loadScaffolding: (ids) => real.loadScaffolding(ids),
     findByIdempotencyKey: (u, k) => real.findByIdempotencyKey(u, k),
     insertGenerating: (r) => real.insertGenerating(r),
-    recordClaudeResult: failing.includes("recordClaudeResult")
-      ? down
-      : (id, r) => real.recordClaudeResult(id, r),
+    writeAhead: failing.includes("writeAhead") ? down : (i) => real.writeAhead(i),
+    dropWriteAhead: failing.includes("dropWriteAhead") ? down : (id, sha) => real.dropWriteAhead(id, sha),
     spoolRaw: failing.includes("spoolRaw") ? down : (i) => real.spoolRaw(i),
     markGenerationFailed: (id, e, a) => real.markGenerationFailed(id, e, a),
     readState: failing.includes("readState") ? down : (id) => real.readState(id),
@@ -224,7 +227,7 @@ stackTest(
   "generate with the database down after Claude still uploads; the pipeline rebuilds the row",
   async () => {
     const { res, json } = await call("clean", {
-      repo: failingAfterClaude(["recordClaudeResult", "readState"]),
+      repo: failingAfterClaude(["writeAhead", "readState"]),
     });
     assert.equal(res.status, 201, JSON.stringify(json));
     assert.equal(json.processing_status, "raw_stored");
@@ -253,7 +256,7 @@ stackTest(
     try {
       const { res, json } = await call("clean", {
         store: deadStorage(),
-        repo: failingAfterClaude(["recordClaudeResult", "spoolRaw", "readState"]),
+        repo: failingAfterClaude(["writeAhead", "spoolRaw", "readState"]),
       });
       assert.equal(res.status, 503);
       assert.equal(json.error.code, "upstream_unavailable");

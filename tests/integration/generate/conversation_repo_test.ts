@@ -109,27 +109,39 @@ Deno.test("loadScaffolding() treats an inactive persona as missing", async () =>
   }
 });
 
-Deno.test("insertGenerating() + recordClaudeResult() + readState() write the pipeline's step 1 and 2", async () => {
+Deno.test("insertGenerating() + writeAhead() + readState() write the pipeline's step 1 and 2", async () => {
   const sql = connect();
   try {
     const repo = postgresConversationRepo(sql);
     const user = await newUser(sql);
     const r = row(user);
     assert.deepEqual(await repo.insertGenerating(r), { inserted: true });
-    const ok = await repo.recordClaudeResult(r.conversationId, {
-      rawSha256: "b".repeat(64),
-      stopReason: "end_turn",
-      model: "claude-sonnet-4-5-20250929",
-      inputTokens: 1000,
-      outputTokens: 2000,
-      costUsd: 0.033,
-      truncated: false,
-      attempts: 2,
+    const raw = new TextEncoder().encode('{"type":"message"}');
+    const sha = await sha256Hex(raw);
+    const ok = await repo.writeAhead({
+      conversationId: r.conversationId,
+      kind: "write_ahead",
+      raw,
+      leaseMs: 120_000,
+      record: {
+        rawSha256: sha,
+        stopReason: "end_turn",
+        model: "claude-sonnet-4-5-20250929",
+        inputTokens: 1000,
+        outputTokens: 2000,
+        costUsd: 0.033,
+        truncated: false,
+        attempts: 2,
+      },
     });
     assert.equal(ok, true);
     const [db] = await sql`select * from public.conversations where conversation_id = ${r.conversationId}`;
     assert.equal(db.processing_status, "generating");
-    assert.equal(db.raw_sha256, "b".repeat(64));
+    assert.equal(db.raw_sha256, sha);
+    const [spool] = await sql`
+      select kind, raw_sha256, raw_size, next_attempt_at > now() + interval '100 seconds' as leased
+        from public.raw_response_spool where conversation_id = ${r.conversationId}`;
+    assert.deepEqual({ ...spool }, { kind: "write_ahead", raw_sha256: sha, raw_size: "18", leased: true });
     assert.equal(db.model, "claude-sonnet-4-5-20250929");
     assert.equal(Number(db.cost_usd), 0.033);
     assert.equal(db.generation_attempts, 2);
@@ -243,20 +255,30 @@ Deno.test("markGenerationFailed() only moves a generating row", async () => {
     const state = await repo.readState(r.conversationId);
     assert.equal(state?.processing_status, "generation_failed");
     assert.equal(state?.generation_error, "529 overloaded");
+    const raw = new TextEncoder().encode("{}");
     assert.equal(
-      await repo.recordClaudeResult(r.conversationId, {
-        rawSha256: "c".repeat(64),
-        stopReason: null,
-        model: null,
-        inputTokens: null,
-        outputTokens: null,
-        costUsd: null,
-        truncated: false,
-        attempts: 1,
+      await repo.writeAhead({
+        conversationId: r.conversationId,
+        kind: "write_ahead",
+        raw,
+        leaseMs: 120_000,
+        record: {
+          rawSha256: await sha256Hex(raw),
+          stopReason: null,
+          model: null,
+          inputTokens: null,
+          outputTokens: null,
+          costUsd: null,
+          truncated: false,
+          attempts: 1,
+        },
       }),
       false,
       "a late Claude result does not touch a failed row",
     );
+    const [{ n }] = await sql`
+      select count(*)::int as n from public.raw_response_spool where conversation_id = ${r.conversationId}`;
+    assert.equal(n, 0, "and writes no bytes");
   } finally {
     await sql.end();
   }
@@ -269,6 +291,105 @@ Deno.test("userExists() knows auth.users", async () => {
     const user = await newUser(sql);
     assert.equal(await repo.userExists(user), true);
     assert.equal(await repo.userExists(crypto.randomUUID()), false);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("checkpoint → write-ahead → spool or drop: one spool row per conversation, replaced in place", async () => {
+  const sql = connect();
+  try {
+    const repo = postgresConversationRepo(sql);
+    const user = await newUser(sql);
+    const enc = (t: string) => new TextEncoder().encode(t);
+    const record = async (raw: Uint8Array, truncated: boolean) => ({
+      rawSha256: await sha256Hex(raw),
+      stopReason: truncated ? null : "end_turn",
+      model: "claude-sonnet-4-5",
+      inputTokens: 100,
+      outputTokens: truncated ? 1 : 900,
+      costUsd: null,
+      truncated,
+      attempts: 1,
+    });
+    const spoolOf = async (id: string) =>
+      await sql`select kind, raw_sha256, convert_from(raw, 'UTF8') as raw from public.raw_response_spool
+                 where conversation_id = ${id}`;
+
+    // A: checkpoint, checkpoint, final write-ahead, upload confirmed → nothing left.
+    const a = row(user);
+    await repo.insertGenerating(a);
+    for (const text of ['{"partial":1', '{"partial":12']) {
+      const raw = enc(text);
+      assert.equal(
+        await repo.writeAhead({
+          conversationId: a.conversationId,
+          kind: "checkpoint",
+          raw,
+          leaseMs: 420_000,
+          record: await record(raw, true),
+        }),
+        true,
+      );
+    }
+    let s = await spoolOf(a.conversationId);
+    assert.deepEqual([s[0].kind, s[0].raw], ["checkpoint", '{"partial":12'], "the newer checkpoint replaced");
+    const [cp] = await sql`select truncated, raw_sha256 from public.conversations
+                            where conversation_id = ${a.conversationId}`;
+    assert.equal(cp.truncated, true, "a checkpointed row reads as truncated until the final answer");
+    assert.equal(cp.raw_sha256, s[0].raw_sha256, "its sha256 is the checkpoint's");
+    const full = enc('{"type":"message","done":true}');
+    const fullRecord = await record(full, false);
+    await repo.writeAhead({
+      conversationId: a.conversationId,
+      kind: "write_ahead",
+      raw: full,
+      leaseMs: 120_000,
+      record: fullRecord,
+    });
+    s = await spoolOf(a.conversationId);
+    assert.deepEqual([s.length, s[0].kind, s[0].raw_sha256], [1, "write_ahead", fullRecord.rawSha256]);
+    assert.equal(await repo.dropWriteAhead(a.conversationId, "0".repeat(64)), false, "guarded by the sha256");
+    assert.equal(await repo.dropWriteAhead(a.conversationId, fullRecord.rawSha256), true);
+    assert.equal((await spoolOf(a.conversationId)).length, 0, "a completed generation leaves no spool row");
+
+    // B: write-ahead, then Storage refuses: the same row becomes the spooled row, due now.
+    const b = row(user);
+    await repo.insertGenerating(b);
+    const rawB = enc('{"type":"message","b":1}');
+    const recB = await record(rawB, false);
+    await repo.writeAhead({
+      conversationId: b.conversationId,
+      kind: "write_ahead",
+      raw: rawB,
+      leaseMs: 120_000,
+      record: recB,
+    });
+    const out = await repo.spoolRaw({
+      conversationId: b.conversationId,
+      userId: user,
+      raw: rawB,
+      rawSha256: recB.rawSha256,
+      uploadAttempts: 4,
+      lastError: "502",
+    });
+    assert.deepEqual(out, { kind: "spooled" });
+    const [sb] = await sql`select kind, upload_attempts, next_attempt_at <= now() as due
+                             from public.raw_response_spool where conversation_id = ${b.conversationId}`;
+    assert.deepEqual({ ...sb }, { kind: "spooled", upload_attempts: 4, due: true });
+    assert.equal(await repo.dropWriteAhead(b.conversationId, recB.rawSha256), false, "a spooled row is kept");
+    const later = enc('{"late":1}');
+    assert.equal(
+      await repo.writeAhead({
+        conversationId: b.conversationId,
+        kind: "checkpoint",
+        raw: later,
+        leaseMs: 1000,
+        record: await record(later, true),
+      }),
+      false,
+      "nothing overwrites a spooled answer",
+    );
   } finally {
     await sql.end();
   }

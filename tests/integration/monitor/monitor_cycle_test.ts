@@ -66,12 +66,15 @@ async function breakEverything(tx: TxSql, user: string): Promise<void> {
     sizeBytes: 1100 * 1024 * 1024,
   });
   // claude_failure_rate > 10 %.
-  await insertConversations(tx, user, {
+  const failed = await insertConversations(tx, user, {
     status: "generation_failed",
     ageMinutes: 20,
     error: "overloaded_error",
     count: 5,
   });
+  // answers_lost: one of them was closed as a loss at the worker boundary.
+  await tx`update public.conversations set generation_error_code = 'worker_lost'
+            where conversation_id = ${failed[0]}::uuid`;
   // stuck_* (> 10 minutes) and a spooled raw.
   await insertConversations(tx, user, { status: "generating", ageMinutes: 15 });
   await insertConversations(tx, user, { status: "raw_stored", ageMinutes: 25, storedMinutes: 20 });

@@ -16,6 +16,7 @@ import type {
   NewConversation,
   ScaffoldingIds,
   SpoolInput,
+  WriteAheadInput,
 } from "../../../shared/adapters/conversation_repo.ts";
 import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/adapters/object_store.ts";
 import type { Clock, GenerateDeps } from "../../../shared/generate/generate.ts";
@@ -190,16 +191,35 @@ export class FakeRepo implements ConversationRepo {
     return Promise.resolve({ inserted: true as const });
   }
 
-  recordClaudeResult(conversationId: string, record: ClaudeRecord): Promise<boolean> {
-    this.#enter("recordClaudeResult");
-    const r = this.rows.get(conversationId);
+  /** Write-ahead and checkpoint copies (kind, bytes), as raw_response_spool holds them before an upload. */
+  writtenAhead = new Map<string, { kind: string; raw: Uint8Array; sha: string }>();
+
+  writeAhead(input: WriteAheadInput): Promise<boolean> {
+    this.#enter("writeAhead");
+    const r = this.rows.get(input.conversationId);
     if (!r || r.processing_status !== "generating") return Promise.resolve(false);
+    const record: ClaudeRecord = input.record;
     r.raw_sha256 = record.rawSha256;
     r.stop_reason = record.stopReason;
     r.model = record.model ?? r.model;
     r.truncated = record.truncated;
     r.generation_attempts = record.attempts;
     r.claude = record;
+    if (!this.spool.has(input.conversationId)) {
+      this.writtenAhead.set(input.conversationId, {
+        kind: input.kind,
+        raw: input.raw,
+        sha: record.rawSha256,
+      });
+    }
+    return Promise.resolve(true);
+  }
+
+  dropWriteAhead(conversationId: string, rawSha256: string): Promise<boolean> {
+    this.#enter("dropWriteAhead");
+    const w = this.writtenAhead.get(conversationId);
+    if (!w || w.sha !== rawSha256 || w.kind !== "write_ahead") return Promise.resolve(false);
+    this.writtenAhead.delete(conversationId);
     return Promise.resolve(true);
   }
 
@@ -213,6 +233,7 @@ export class FakeRepo implements ConversationRepo {
     r.processing_status = "raw_spooled";
     r.raw_sha256 ??= input.rawSha256;
     this.spool.set(input.conversationId, input);
+    this.writtenAhead.delete(input.conversationId);
     return Promise.resolve({ kind: "spooled" as const });
   }
 
@@ -325,6 +346,10 @@ export const settings: GenerateSettings = {
   parseWaitMs: 3000,
   uploadRetries: 3,
   uploadTimeoutMs: 15_000,
+  writeAheadLeaseMs: 120_000,
+  checkpointEveryMs: 5000,
+  checkpointEveryChars: 32_768,
+  checkpointLeaseMs: 420_000,
 };
 
 /**

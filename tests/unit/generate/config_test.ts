@@ -21,6 +21,10 @@ Deno.test("settingsFromEnv() applies the documented defaults", () => {
     parseWaitMs: 3000,
     uploadRetries: 3,
     uploadTimeoutMs: 15_000,
+    writeAheadLeaseMs: 120_000,
+    checkpointEveryMs: 5000,
+    checkpointEveryChars: 32_768,
+    checkpointLeaseMs: 420_000,
   });
 });
 

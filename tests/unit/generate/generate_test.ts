@@ -47,7 +47,7 @@ Deno.test("generateConversation() writes the row, calls Claude, records metadata
     parse_method_used: "direct",
     turn_count: 8,
   });
-  assert.deepEqual(h.repo.calls.slice(0, 3), ["loadScaffolding", "insertGenerating", "recordClaudeResult"]);
+  assert.deepEqual(h.repo.calls.slice(0, 3), ["loadScaffolding", "insertGenerating", "writeAhead"]);
   const row = h.repo.rows.get(id)!;
   assert.equal(row.claude?.costUsd, 0.033);
   assert.equal(row.claude?.stopReason, "end_turn");
@@ -210,7 +210,7 @@ Deno.test("generateConversation() never overwrites different bytes at its path: 
 
 Deno.test("generateConversation() still uploads when the database fails after Claude answered", async () => {
   const h = harness();
-  h.repo.down.add("recordClaudeResult");
+  h.repo.down.add("writeAhead");
   h.repo.down.add("readState");
   const out = await run(h, await input());
   assert.equal(out.kind, "created");
@@ -227,7 +227,7 @@ Deno.test("generateConversation() logs the body in chunks and answers unsaved wh
   });
   h.claude.result = { ok: true, answer: big };
   h.store.always = { ok: false, kind: "unavailable", message: "down" };
-  h.repo.down.add("recordClaudeResult");
+  h.repo.down.add("writeAhead");
   h.repo.down.add("spoolRaw");
   logs.length = 0;
   const out = await run(h, await input());
@@ -327,4 +327,91 @@ Deno.test("generateConversation() selects the template the repo found and record
     "aaaaaaaa-0000-4000-8000-000000000009",
   );
   assert.match(h.claude.requests[0].prompt, /^Hello David Chen/);
+});
+
+Deno.test("generateConversation() writes the answer ahead before the upload and drops the copy once it is stored", async () => {
+  const h = harness();
+  let copyAtUpload: { kind: string; sha: string; raw: Uint8Array } | undefined;
+  const upload = h.store.upload.bind(h.store);
+  h.store.upload = (path, bytes, opts) => {
+    const id = /([0-9a-f-]{36})\.json$/.exec(path)![1];
+    copyAtUpload = h.repo.writtenAhead.get(id);
+    return upload(path, bytes, opts);
+  };
+  const out = await run(h, await input());
+  assert.equal(out.kind, "created");
+  if (out.kind !== "created") return;
+  const row = h.repo.rows.get(out.view.conversation_id)!;
+  assert.deepEqual(copyAtUpload, { kind: "write_ahead", sha: row.raw_sha256, raw: copyAtUpload?.raw });
+  assert.equal(new TextDecoder().decode(copyAtUpload!.raw), answer().body, "the copy is the verbatim body");
+  assert.equal(h.repo.writtenAhead.size, 0, "a stored answer leaves no copy behind");
+  const calls = h.repo.calls;
+  assert.ok(calls.indexOf("writeAhead") < calls.indexOf("dropWriteAhead"));
+});
+
+Deno.test("generateConversation() killed in the upload leaves the written-ahead bytes (the sweeper's flush stores them)", async () => {
+  const h = harness();
+  // The upload never returns: the worker is killed while it waits (Storage hanging, PostgreSQL restarting).
+  h.store.upload = () => new Promise(() => {});
+  const pending = run(h, await input());
+  await new Promise((r) => setTimeout(r, 10));
+  const [id, copy] = [...h.repo.writtenAhead.entries()][0];
+  assert.equal(copy.kind, "write_ahead");
+  assert.equal(new TextDecoder().decode(copy.raw), answer().body);
+  assert.equal(h.repo.rows.get(id)!.raw_sha256, copy.sha, "the row's sha256 describes the durable copy");
+  void pending;
+});
+
+Deno.test("generateConversation() answers raw_spooled, not unsaved, when the spool statement fails after a write-ahead", async () => {
+  const h = harness();
+  h.store.always = { ok: false, kind: "unavailable", message: "down" };
+  h.repo.down.add("spoolRaw");
+  logs.length = 0;
+  const out = await run(h, await input());
+  assert.equal(out.kind, "created");
+  assert.equal(out.kind === "created" && out.view.processing_status, "raw_spooled");
+  assert.equal(
+    logs.filter((l) => l.event === "raw_response_unsaved").length,
+    0,
+    "no body dumped to the logs",
+  );
+  assert.equal(h.repo.writtenAhead.size, 1, "the write-ahead copy is what holds it");
+});
+
+Deno.test("generateConversation() logs the in-memory window from the last stream event to the write-ahead", async () => {
+  const h = harness();
+  const generate = h.claude.generate.bind(h.claude);
+  h.claude.generate = (req) => {
+    req.onProgress?.({ receivedChars: 10, contentBegan: true, attempt: 1, snapshot: () => ({}) });
+    h.clock.t += 2;
+    return generate(req);
+  };
+  logs.length = 0;
+  await run(h, await input());
+  const line = logs.find((l) => l.event === "raw_written_ahead")!;
+  assert.equal(line.written, true);
+  assert.equal(line.memory_window_ms, 2, "from the last event (the fake clock moved 2 ms after it)");
+});
+
+Deno.test("generateConversation() retries a refused write-ahead beside the upload (PostgreSQL restarting)", async () => {
+  const h = harness();
+  h.store.always = { ok: false, kind: "unavailable", message: "down" };
+  h.repo.down.add("spoolRaw");
+  const writeAhead = h.repo.writeAhead.bind(h.repo);
+  let calls = 0;
+  h.repo.writeAhead = (i) => {
+    calls++;
+    if (calls === 1) {
+      return Promise.reject(Object.assign(new Error("terminating connection"), { code: "57P01" }));
+    }
+    return writeAhead(i);
+  };
+  logs.length = 0;
+  const out = await run(h, await input());
+  assert.equal(out.kind, "created", "not unsaved: the retried write-ahead made the answer durable");
+  assert.equal(out.kind === "created" && out.view.processing_status, "raw_spooled");
+  assert.ok(calls >= 2);
+  assert.equal(h.repo.writtenAhead.size, 1);
+  assert.ok(logs.some((l) => l.event === "raw_written_ahead" && l.late === true && l.written === true));
+  assert.equal(logs.filter((l) => l.event === "raw_response_unsaved").length, 0);
 });

@@ -119,7 +119,7 @@ Deno.test("handleGenerateConversation() answers 502 when Claude fails for anothe
 Deno.test("handleGenerateConversation() answers 503 with the id when Storage and the database both fail", async () => {
   const h = harness();
   h.store.always = { ok: false, kind: "unavailable", message: "down" };
-  h.repo.down.add("recordClaudeResult");
+  h.repo.down.add("writeAhead");
   h.repo.down.add("spoolRaw");
   const res = await handleGenerateConversation(h.deps)(post({ authorization: `Bearer ${userToken}` }));
   assert.equal(res.status, 503);

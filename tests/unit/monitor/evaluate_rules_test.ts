@@ -26,6 +26,7 @@ const SEEDED: Record<RuleKey, Partial<RuleThreshold> & { threshold: number }> = 
   raw_orphans: { threshold: 0 },
   upload_review_queue_per_user: { threshold: 10 },
   failures_by_user: { threshold: 50, windowMinutes: 60, minSample: 10 },
+  answers_lost: { threshold: 0, windowMinutes: 1440, severity: "critical" },
 };
 
 function thresholds(overrides: Partial<Record<RuleKey, Partial<RuleThreshold>>> = {}): RuleThreshold[] {

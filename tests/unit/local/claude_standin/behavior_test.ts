@@ -65,3 +65,13 @@ Deno.test("resolveOutcome() for mixed clears a transient failure on the seed's n
   assert.equal(resolveOutcome(spec, { ...ctx, seed, callIndex: 0 }), "overloaded");
   assert.equal(resolveOutcome(spec, { ...ctx, seed, callIndex: 1 }), "clean");
 });
+
+Deno.test("parseBehavior() reads drip:MS (a stream spread over MS) and combines it", () => {
+  assert.deepEqual(parseBehavior("drip:7000+mixed"), {
+    base: "mixed",
+    latencyMs: 0,
+    retryAfterSec: 1,
+    dripMs: 7000,
+  });
+  assert.equal(parseBehavior("drip").dripMs, 10_000);
+});
