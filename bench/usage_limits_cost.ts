@@ -14,19 +14,16 @@
  * reservation is granted and counted, like a user well inside the limits. Results: docs/BENCHMARKS.md,
  * "Per-user limits".
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "../cli/_cli.ts";
 import { createSql } from "../shared/adapters/db.ts";
 import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
 import { settleTokens } from "../shared/generate/usage_budget.ts";
 import { closeSql, createTestUser, sql, stackEnv } from "../tests/support/stack.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    requests: { type: "string", default: "2000" },
-    concurrency: { type: "string", default: "1,10,50" },
-    users: { type: "string", default: "10" },
-  },
+const { values } = parseCli("bench:limits", import.meta.url, {
+  requests: { type: "string", default: "2000" },
+  concurrency: { type: "string", default: "1,10,50" },
+  users: { type: "string", default: "10" },
 });
 
 function percentile(sorted: number[], p: number): number {

@@ -9,20 +9,17 @@
  * can be replayed with `--seed <its seed> --runs 1`. Exit 1 at the first run whose invariants do not hold.
  * Prints one JSON line per fault and per run, then a summary line.
  */
-import { parseArgs } from "node:util";
+import { parseCli } from "./_cli.ts";
 import { runChaos } from "../tests/support/chaos.ts";
 import { closeSql } from "../tests/support/stack.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    runs: { type: "string", default: "1" },
-    generations: { type: "string", default: "400" },
-    concurrency: { type: "string", default: "12" },
-    "spread-s": { type: "string", default: "120" },
-    seed: { type: "string" },
-    "no-postgres": { type: "boolean", default: false },
-  },
+const { values } = parseCli("chaos", import.meta.url, {
+  runs: { type: "string", default: "1" },
+  generations: { type: "string", default: "400" },
+  concurrency: { type: "string", default: "12" },
+  "spread-s": { type: "string", default: "120" },
+  seed: { type: "string" },
+  "no-postgres": { type: "boolean", default: false },
 });
 
 const runs = Number(values.runs);

@@ -9,6 +9,7 @@
  * `imports` (docs/RUNBOOK.md, "Import maps").
  */
 import { join } from "node:path";
+import { parseCli } from "../cli/_cli.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export const IMPORT_MAP_PATH = join(REPO_ROOT, "supabase", "import_map.json");
@@ -27,6 +28,7 @@ export function expectedImportMap(): string {
 }
 
 if (import.meta.main) {
+  const { values } = parseCli("import-map", import.meta.url, { check: { type: "boolean", default: false } });
   const expected = expectedImportMap();
   let current: string | null = null;
   try {
@@ -34,7 +36,7 @@ if (import.meta.main) {
   } catch {
     current = null;
   }
-  if (Deno.args.includes("--check")) {
+  if (values.check) {
     if (current !== expected) {
       console.error("supabase/import_map.json differs from deno.json's imports: run `deno task import-map`");
       Deno.exit(1);

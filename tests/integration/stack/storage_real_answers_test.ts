@@ -1,7 +1,7 @@
 /**
  * The Storage emulation answers as the real Storage server does where they used to differ. Each expectation
  * here was observed on supabase/storage 1.11.2 (built from source, file backend) run against this project's
- * migrations (issue #14; ../shared/reference/real-storage.md): the status, the string statusCode, the code and,
+ * migrations (issue #14; docs/LOCAL_STACK.md lists what still differs): the status, the string statusCode, the code and,
  * where storage-js or a user would read it, the message.
  *
  * One private bucket `real-answers` with a SELECT and INSERT policy for the owner's folder and no DELETE
