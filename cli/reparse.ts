@@ -8,7 +8,12 @@
  * progress: a bar on a terminal, one plain line per call otherwise (CI logs, pipes).
  *
  *   --since ISO      only conversations created at or after this time
- *   --dry-run        count what would be re-parsed (by parser version and last outcome); change nothing
+ *   --dry-run        change nothing: count what would be re-parsed (by parser version and last outcome), then
+ *                    read each candidate's raw object and parse it in memory with THIS checkout's parser (which
+ *                    may be newer than the deployed one) and show, per item and in totals, the current state
+ *                    against the predicted one: `parse_failed(invalid_json) → completed(jsonrepair)`, `unchanged`,
+ *                    `unreadable(not_found)`. Without --force, rows this checkout's parser version already failed
+ *                    are left out, as a real run would. Four objects at a time.
  *   --force          also re-parse rows the current parser version already failed
  *   --user UUID      only this user's conversations
  *   --limit N        rows per call (default 100, at most 500); --batch-size N rows per batch inside a call
@@ -21,6 +26,24 @@ import { parseCli } from "./_cli.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { stateDir } from "../local/paths.ts";
+import { type DownloadResult, sha256Hex, supabaseObjectStore } from "../shared/adapters/object_store.ts";
+import { numberFromEnv } from "../shared/env.ts";
+import {
+  createParser,
+  DEFAULT_MAX_RAW_BYTES,
+  PARSER_VERSION,
+  type ParseResult,
+} from "../shared/parse/mod.ts";
+import {
+  emptyTally,
+  formatPreview,
+  predictItem,
+  type PreviewRow,
+  type PreviewTally,
+  type RawRead,
+  tallyPreview,
+} from "../shared/review/preview.ts";
+import type { PreviewItem } from "../shared/review/retry_all.ts";
 
 const countsSchema = z.object({
   total: z.number(),
@@ -30,6 +53,17 @@ const countsSchema = z.object({
   by_parser_version: z.record(z.string(), z.number()),
 });
 type Counts = z.infer<typeof countsSchema>;
+
+const previewItemSchema = z.object({
+  conversation_id: z.string(),
+  raw_response_path: z.string(),
+  raw_sha256: z.string().nullable(),
+  parser_version: z.string().nullable(),
+  processing_status: z.string(),
+  outcome: z.string().nullable(),
+  method: z.string().nullable(),
+  error_code: z.string().nullable(),
+});
 
 const responseSchema = z.object({
   parser_version: z.string(),
@@ -42,6 +76,7 @@ const responseSchema = z.object({
   remaining: z.number(),
   next_cursor: z.string().nullable(),
   stopped: z.string(),
+  preview: z.array(previewItemSchema).optional(),
 });
 export type RetryAllAnswer = z.infer<typeof responseSchema>;
 
@@ -62,6 +97,27 @@ export interface ReparseIo {
   readonly write: (text: string) => void;
   readonly isTerminal: boolean;
   readonly sleep: (ms: number) => Promise<void>;
+  /** With --dry-run: read and parse the candidates' raw objects in memory (omitted: counts only). */
+  readonly preview?: PreviewDeps;
+}
+
+export interface PreviewDeps {
+  readonly download: (path: string) => Promise<DownloadResult>;
+  /** Never throws (shared/parse): this checkout's parser. */
+  readonly parse: (bytes: Uint8Array) => ParseResult;
+  readonly parserVersion: string;
+  /** Raw objects read and parsed at a time (memory: at most this many objects held). */
+  readonly concurrency: number;
+}
+
+/** The dry run's in-memory re-parse of every candidate. */
+export interface PreviewReport {
+  /** The parser that made the prediction (this checkout's); the summary's `parser_version` is the deployed one. */
+  parser_version: string;
+  items: PreviewRow[];
+  totals: PreviewTally;
+  /** Left out: this checkout's parser version already failed on them (not with --force). */
+  skipped_same_version: number;
 }
 
 export interface ReparseSummary {
@@ -78,6 +134,8 @@ export interface ReparseSummary {
    * same result; --force includes them). Counted on a dry run, or when nothing is left to do; null otherwise.
    */
   skipped_same_version: number | null;
+  /** --dry-run with preview deps: what this checkout's parser would change; null otherwise. */
+  preview: PreviewReport | null;
 }
 
 function emptyCounts(): Counts {
@@ -157,6 +215,7 @@ export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<R
     after: emptyCounts(),
     results: {},
     skipped_same_version: null,
+    preview: null,
   };
   const total = count.candidates.total;
   if (opts.dryRun || total === 0) {
@@ -164,6 +223,9 @@ export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<R
       // What --force would add: the rows this parser version already failed.
       const forced = await callRetryAll(opts, io, { ...base, force: true, dry_run: true });
       summary.skipped_same_version = Math.max(0, forced.candidates.total - total);
+    }
+    if (opts.dryRun && io.preview !== undefined) {
+      summary.preview = await runPreview(opts, io, io.preview, base);
     }
     return summary;
   }
@@ -194,6 +256,80 @@ export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<R
   return summary;
 }
 
+/** Reads one raw object (checked against the row's sha256) and parses it in memory. */
+async function predictOne(item: PreviewItem, deps: PreviewDeps): Promise<PreviewRow> {
+  const got = await deps.download(item.raw_response_path);
+  let read: RawRead;
+  if (!got.ok) {
+    read = got.kind === "not_found"
+      ? { ok: false, reason: "not_found", message: `no object at ${item.raw_response_path}` }
+      : { ok: false, reason: "unavailable", message: got.message.slice(0, 200) };
+  } else if (item.raw_sha256 !== null && (await sha256Hex(got.bytes)) !== item.raw_sha256) {
+    read = { ok: false, reason: "sha256_mismatch", message: "the object's sha256 differs from the row's" };
+  } else {
+    read = { ok: true, bytes: got.bytes };
+  }
+  return predictItem(item, read, deps.parse);
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in the order of `items`. */
+async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/**
+ * Pages through retry-all's dry-run preview (with force, so rows the deployed version failed are listed too: the
+ * local parser may be newer) and skips here, unless --force, the rows this checkout's version already failed.
+ */
+async function runPreview(
+  opts: ReparseOptions,
+  io: ReparseIo,
+  deps: PreviewDeps,
+  base: Record<string, unknown>,
+): Promise<PreviewReport> {
+  const report: PreviewReport = {
+    parser_version: deps.parserVersion,
+    items: [],
+    totals: emptyTally(),
+    skipped_same_version: 0,
+  };
+  let cursor: string | null = null;
+  let page = 0;
+  do {
+    const body: Record<string, unknown> = { ...base, force: true, dry_run: true, preview: true };
+    if (cursor !== null) body.cursor = cursor;
+    const answer: RetryAllAnswer = await callRetryAll(opts, io, body);
+    if (answer.preview === undefined) {
+      throw new Error(
+        "the deployed review-queue function has no dry-run preview: deploy it, or see docs/REVIEW.md",
+      );
+    }
+    page++;
+    const todo = answer.preview.filter((i) => opts.force || i.parser_version !== deps.parserVersion);
+    report.skipped_same_version += answer.preview.length - todo.length;
+    const rows = await mapPool(todo, deps.concurrency, (item) => predictOne(item, deps));
+    report.items.push(...rows);
+    report.totals = tallyPreview(rows, report.totals);
+    io.write(
+      `reparse: preview page ${page}: ${report.totals.total} parsed in memory (${
+        describeCounts(report.totals.by_change)
+      }), ${answer.remaining} left\n`,
+    );
+    if (answer.preview.length === 0) break;
+    cursor = answer.next_cursor;
+  } while (cursor !== null);
+  return report;
+}
+
 /** What the run left out and why (the review queue may hold rows that are not candidates). */
 export function skippedLine(s: ReparseSummary): string {
   if (s.skipped_same_version === null) {
@@ -213,6 +349,20 @@ export function formatSummary(s: ReparseSummary): string {
     lines.push(`  by parser version: ${describeCounts(s.candidates.by_parser_version)}`);
     lines.push(`  by last outcome:   ${describeCounts(s.candidates.by_outcome)}`);
     lines.push(skippedLine(s));
+    if (s.preview !== null) {
+      if (s.preview.parser_version !== s.parser_version) {
+        lines.push(
+          `deployed functions run parser ${s.parser_version}; this preview runs ${s.preview.parser_version}`,
+        );
+      }
+      lines.push(formatPreview(s.preview.items, s.preview.totals, s.preview.parser_version));
+      if (s.preview.skipped_same_version > 0) {
+        lines.push(
+          `  left out ${s.preview.skipped_same_version}: parser ${s.preview.parser_version} already failed on them ` +
+            `(--force includes them)`,
+        );
+      }
+    }
     return lines.join("\n");
   }
   if (s.processed === 0 && s.skipped_same_version !== null) lines.push(skippedLine(s));
@@ -222,6 +372,9 @@ export function formatSummary(s: ReparseSummary): string {
   lines.push(`  results: ${describeCounts(s.results)}`);
   return lines.join("\n");
 }
+
+/** Raw objects read and parsed at once by the preview: overlaps downloads, bounds memory. */
+const PREVIEW_CONCURRENCY = 4;
 
 const localEnvSchema = z.object({ SUPABASE_URL: z.string(), SUPABASE_SERVICE_ROLE_KEY: z.string() });
 
@@ -277,6 +430,7 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const encoder = new TextEncoder();
+  const store = supabaseObjectStore(t.url, t.key);
   try {
     const summary = await runReparse({
       url: t.url,
@@ -293,6 +447,14 @@ if (import.meta.main) {
       write: (text) => (values.json ? Deno.stderr : Deno.stdout).writeSync(encoder.encode(text)),
       isTerminal: values.json ? Deno.stderr.isTerminal() : Deno.stdout.isTerminal(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      preview: {
+        download: (path) => store.download(path),
+        parse: createParser({
+          maxRawBytes: numberFromEnv(Deno.env, "PARSE_MAX_RAW_BYTES", DEFAULT_MAX_RAW_BYTES),
+        }),
+        parserVersion: PARSER_VERSION,
+        concurrency: PREVIEW_CONCURRENCY,
+      },
     });
     console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
   } catch (err) {

@@ -20,6 +20,7 @@ import type {
   ItemBundle,
   ItemDetail,
   ListedItem,
+  PreviewCandidate,
   QueueItem,
   Refusal,
   RepoScope,
@@ -137,6 +138,15 @@ const countRow = z.object({
 });
 
 const candidateRow = z.object({ conversation_id: z.string(), created_key: z.string() });
+const previewRow = candidateRow.extend({
+  raw_response_path: z.string(),
+  raw_sha256: text,
+  parser_version: text,
+  processing_status: z.string(),
+  outcome: text,
+  method: text,
+  error_code: text,
+});
 
 export function postgresReviewRepo(sql: Sql): ReviewRepo {
   /** UTC, microseconds: the cursor's key format (shared/review/cursor.ts). */
@@ -358,6 +368,32 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
         return {
           conversationId: r.conversation_id,
           position: { createdAt: r.created_key, conversationId: r.conversation_id },
+        };
+      });
+    },
+
+    async previewCandidates(filter, after, limit): Promise<PreviewCandidate[]> {
+      const rows = await sql`
+        select c.conversation_id::text, ${
+        iso("c.created_at")
+      } as created_key, c.raw_response_path, c.raw_sha256,
+               c.parser_version, c.processing_status::text, la.outcome, la.method, la.error_code
+          from public.conversations c ${latestJoin}
+          ${retryWhere(filter, after)}
+         order by c.created_at, c.conversation_id
+         limit ${limit}`;
+      return rows.map((row) => {
+        const r = previewRow.parse(row);
+        return {
+          conversationId: r.conversation_id,
+          position: { createdAt: r.created_key, conversationId: r.conversation_id },
+          rawResponsePath: r.raw_response_path,
+          rawSha256: r.raw_sha256,
+          parserVersion: r.parser_version,
+          processingStatus: r.processing_status,
+          outcome: r.outcome,
+          method: r.method,
+          errorCode: r.error_code,
         };
       });
     },

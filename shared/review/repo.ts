@@ -156,6 +156,21 @@ export interface Candidate {
   readonly position: CursorPosition;
 }
 
+/**
+ * A candidate as a dry-run preview needs it: where its raw object is, its checksum, and what the last parse
+ * decided — so a client can re-run a (newer) parser in memory and compare, without writing anything.
+ */
+export interface PreviewCandidate extends Candidate {
+  readonly rawResponsePath: string;
+  readonly rawSha256: string | null;
+  readonly parserVersion: string | null;
+  readonly processingStatus: string;
+  /** The latest attempt's outcome, method and error code (null without an attempt). */
+  readonly outcome: string | null;
+  readonly method: string | null;
+  readonly errorCode: string | null;
+}
+
 /** Counts over a set of rows, grouped three ways. */
 export interface StatusCounts {
   readonly total: number;
@@ -188,6 +203,12 @@ export interface ReviewRepo {
     writeFinal: (target: ResolveTarget) => Promise<WrittenFinal>,
   ): Promise<Refusal | null>;
   dismiss(scope: RepoScope, conversationId: string, input: DismissInput): Promise<Refusal | null>;
+  /** Retry-all candidates after `after` with what a dry-run preview needs, same order as `candidates`. */
+  previewCandidates(
+    filter: RetryAllFilter,
+    after: CursorPosition | null,
+    limit: number,
+  ): Promise<PreviewCandidate[]>;
   /** Retry-all candidates after `after`, oldest first (ascending keyset, so a run makes progress). */
   candidates(filter: RetryAllFilter, after: CursorPosition | null, limit: number): Promise<Candidate[]>;
   countCandidates(filter: RetryAllFilter, after: CursorPosition | null): Promise<StatusCounts>;

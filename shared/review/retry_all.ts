@@ -10,6 +10,10 @@
  * (cli/reparse.ts) call again until `next_cursor` is null. Each row goes through the same requeue → claim →
  * parse → finish path as a single retry, so the claim rules of the parse flow hold throughout.
  *
+ * `dry_run` with `preview`: no re-parse either, but the answer lists up to `limit` candidates from the cursor on
+ * (`preview`: id, raw object path and checksum, the last attempt's outcome) with a `next_cursor`, so a client
+ * (cli/reparse.ts --dry-run) can run a newer parser over the raw objects in memory and show what it would change.
+ *
  * called by: shared/review/handler.ts; next: shared/review/reparse.ts.
  */
 import { z } from "zod";
@@ -17,7 +21,7 @@ import { appError } from "../errors.ts";
 import { describeZodError } from "../http/respond.ts";
 import { type CursorPosition, decodeCursor, encodeCursor, fingerprint } from "./cursor.ts";
 import type { ReparseResult } from "./reparse.ts";
-import type { RetryAllFilter, ReviewRepo, StatusCounts } from "./repo.ts";
+import type { PreviewCandidate, RetryAllFilter, ReviewRepo, StatusCounts } from "./repo.ts";
 
 export const DEFAULT_RETRY_ALL_LIMIT = 100;
 export const MAX_RETRY_ALL_LIMIT = 500;
@@ -32,6 +36,8 @@ export interface RetryAllRequest {
   readonly limit: number;
   readonly batchSize: number;
   readonly cursor: string | null;
+  /** With dryRun: list the candidates of this page (see the header). */
+  readonly preview: boolean;
 }
 
 const requestSchema = z.strictObject({
@@ -42,7 +48,8 @@ const requestSchema = z.strictObject({
   limit: z.int().min(1).max(MAX_RETRY_ALL_LIMIT).default(DEFAULT_RETRY_ALL_LIMIT),
   batch_size: z.int().min(1).max(MAX_BATCH_SIZE).default(DEFAULT_BATCH_SIZE),
   cursor: z.string().min(1).max(512).optional(),
-});
+  preview: z.boolean().default(false),
+}).refine((b) => !b.preview || b.dry_run, { message: "preview needs dry_run", path: ["preview"] });
 
 /** An empty body means "everything, with the defaults". */
 export function parseRetryAllRequest(body: unknown): RetryAllRequest {
@@ -59,6 +66,7 @@ export function parseRetryAllRequest(body: unknown): RetryAllRequest {
     limit: b.limit,
     batchSize: b.batch_size,
     cursor: b.cursor ?? null,
+    preview: b.preview,
   };
 }
 
@@ -70,6 +78,31 @@ export type ItemOutcome = {
   error_code?: string;
   reason?: string;
 };
+
+/** One candidate of a preview page, as JSON. */
+export interface PreviewItem {
+  conversation_id: string;
+  raw_response_path: string;
+  raw_sha256: string | null;
+  parser_version: string | null;
+  processing_status: string;
+  outcome: string | null;
+  method: string | null;
+  error_code: string | null;
+}
+
+function previewItem(c: PreviewCandidate): PreviewItem {
+  return {
+    conversation_id: c.conversationId,
+    raw_response_path: c.rawResponsePath,
+    raw_sha256: c.rawSha256,
+    parser_version: c.parserVersion,
+    processing_status: c.processingStatus,
+    outcome: c.outcome,
+    method: c.method,
+    error_code: c.errorCode,
+  };
+}
 
 export interface RetryAllResponse {
   parser_version: string;
@@ -85,6 +118,8 @@ export interface RetryAllResponse {
   after: StatusCounts;
   results: Record<ReparseResult["result"], number>;
   items: ItemOutcome[];
+  /** Dry run with `preview` only: this page's candidates, oldest first. */
+  preview?: PreviewItem[];
   /** Candidates left after this call; `next_cursor` continues from where it stopped. */
   remaining: number;
   next_cursor: string | null;
@@ -169,6 +204,16 @@ export async function runRetryAll(deps: RetryAllDeps, req: RetryAllRequest): Pro
   };
   if (req.dryRun) {
     response.stopped = "dry_run";
+    if (req.preview) {
+      const page = await deps.repo.previewCandidates(filter, after, req.limit);
+      response.preview = page.map(previewItem);
+      const last = page.at(-1);
+      if (last !== undefined) {
+        const left = await deps.repo.countCandidates(filter, last.position);
+        response.remaining = left.total;
+        response.next_cursor = left.total > 0 ? encodeCursor(last.position, tag) : null;
+      }
+    }
     return response;
   }
 

@@ -607,6 +607,27 @@ export class World {
         rows.slice(0, limit).map((r) => ({ conversationId: r.conversation_id, position: pos(r) })),
       );
     },
+    previewCandidates: (f, after, limit) => {
+      const rows = [...this.rows.values()].filter((r) => this.retryMatches(f, r, after)).sort((a, b) =>
+        cmp(a, pos(b))
+      );
+      return Promise.resolve(
+        rows.slice(0, limit).map((r) => {
+          const latest = this.latest(r.conversation_id);
+          return {
+            conversationId: r.conversation_id,
+            position: pos(r),
+            rawResponsePath: r.raw_response_path ?? "",
+            rawSha256: r.raw_sha256,
+            parserVersion: r.parser_version,
+            processingStatus: r.processing_status,
+            outcome: latest?.outcome ?? null,
+            method: latest?.method ?? null,
+            errorCode: latest?.error_code ?? null,
+          };
+        }),
+      );
+    },
     countCandidates: (f, after) =>
       Promise.resolve(this.counts([...this.rows.values()].filter((r) => this.retryMatches(f, r, after)))),
     countRows: (ids) => Promise.resolve(this.counts(ids.map((id) => this.row(id)))),

@@ -178,3 +178,78 @@ Deno.test("runReparse() --dry-run without --force says what it skips, why, and t
     /skipped 1: parser version 2026\.11\.1 already failed on them, .*--force re-parses them/,
   );
 });
+
+Deno.test("runReparse() --dry-run with preview pages through the candidates, reads and parses each in memory", async () => {
+  const { parseStoredResponse, PARSER_VERSION } = await import("../../../shared/parse/mod.ts");
+  const { QUOTES_RAW, PROSE_RAW } = await import("./_world.ts");
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const objects = new Map<string, Uint8Array>([["raw/a.json", enc(QUOTES_RAW)], [
+    "raw/b.json",
+    enc(PROSE_RAW),
+  ]]);
+  const entry = (id: string, path: string, version: string | null, code: string) => ({
+    conversation_id: id,
+    raw_response_path: path,
+    raw_sha256: null,
+    parser_version: version,
+    processing_status: "parse_failed",
+    outcome: "failed",
+    method: null,
+    error_code: code,
+  });
+  const s = scripted([
+    ok(answer({ dry_run: true })),
+    ok(answer({ dry_run: true })),
+    ok(answer({
+      dry_run: true,
+      preview: [
+        entry("a", "raw/a.json", "2025.11.0", "invalid_json"),
+        entry("b", "raw/b.json", "2025.11.0", "no_json"),
+      ],
+      remaining: 2,
+      next_cursor: "p1",
+    })),
+    ok(answer({
+      dry_run: true,
+      preview: [
+        entry("c", "raw/gone.json", "2025.11.0", "no_json"),
+        entry("d", "raw/b.json", PARSER_VERSION, "no_json"),
+      ],
+    })),
+  ]);
+  let inFlight = 0;
+  let most = 0;
+  const summary = await runReparse({ ...OPTIONS, dryRun: true }, {
+    ...s.io,
+    preview: {
+      download: async (path) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        const bytes = objects.get(path);
+        return bytes === undefined ? { ok: false, kind: "not_found" } : { ok: true, bytes };
+      },
+      parse: parseStoredResponse,
+      parserVersion: PARSER_VERSION,
+      concurrency: 2,
+    },
+  });
+  assert.deepEqual(s.requests.slice(2).map((r) => [r.body.preview, r.body.force, r.body.cursor ?? null]), [
+    [true, true, null],
+    [true, true, "p1"],
+  ]);
+  assert.ok(most <= 2, `at most 2 objects at a time, saw ${most}`);
+  const p = summary.preview;
+  assert.ok(p !== null);
+  assert.deepEqual(p.items.map((i) => [i.conversation_id, i.change]), [
+    ["a", "recovered"],
+    ["b", "unchanged"],
+    ["c", "unreadable"],
+  ]);
+  assert.equal(p.skipped_same_version, 1, "d was already failed by this checkout's parser version");
+  assert.deepEqual(p.totals.by_change, { recovered: 1, changed: 0, unchanged: 1, unreadable: 1 });
+  const text = formatSummary(summary);
+  assert.match(text, /a {2}recovered {2}parse_failed\(invalid_json\) → completed\(/);
+  assert.match(text, /c {2}unreadable parse_failed\(no_json\) → unreadable\(not_found\)/);
+  assert.match(JSON.stringify(summary), /"change":"recovered"/);
+});

@@ -53,6 +53,7 @@ Deno.test("parseRetryAllRequest() defaults: no force, no dry run, 100 per call i
     limit: 100,
     batchSize: 20,
     cursor: null,
+    preview: false,
   });
   assert.throws(() => parseRetryAllRequest({ limit: 501 }), (e: unknown) => e instanceof AppError);
 });
@@ -157,4 +158,31 @@ Deno.test("runRetryAll() records a row another worker took in between as skipped
   assert.equal(r.results.skipped, 1);
   assert.equal(r.items[0].conversation_id, id);
   assert.equal(r.items[0].reason, "not_claimable");
+});
+
+Deno.test("runRetryAll() dry run with preview lists a page of candidates with a cursor and changes nothing", async () => {
+  const w = new World();
+  const ids = await fill(w, 3);
+  const d = deps(w);
+  const snapshot = async () =>
+    JSON.stringify(await Promise.all(ids.map((id) => w.repo.get({ userId: null }, id))));
+  const before = await snapshot();
+  const first = await runRetryAll(d, request({ dryRun: true, preview: true, limit: 2 }));
+  assert.equal(first.stopped, "dry_run");
+  assert.deepEqual(first.preview?.map((p) => p.conversation_id), ids.slice(0, 2));
+  assert.equal(first.preview?.[0].parser_version, OLD_VERSION);
+  assert.equal(first.preview?.[0].processing_status, "parse_failed");
+  assert.equal(first.preview?.[0].outcome, "failed");
+  assert.match(first.preview?.[0].raw_response_path ?? "", /^raw\//);
+  assert.equal(first.remaining, 1);
+  assert.notEqual(first.next_cursor, null);
+  const second = await runRetryAll(
+    d,
+    request({ dryRun: true, preview: true, limit: 2, cursor: first.next_cursor }),
+  );
+  assert.deepEqual(second.preview?.map((p) => p.conversation_id), ids.slice(2));
+  assert.equal(second.next_cursor, null);
+  assert.deepEqual(d.calls, [], "a preview re-parses nothing");
+  assert.equal(await snapshot(), before);
+  assert.throws(() => parseRetryAllRequest({ preview: true }), /preview needs dry_run/);
 });
