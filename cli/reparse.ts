@@ -264,7 +264,7 @@ async function predictOne(item: PreviewItem, deps: PreviewDeps): Promise<Preview
     read = got.kind === "not_found"
       ? { ok: false, reason: "not_found", message: `no object at ${item.raw_response_path}` }
       : { ok: false, reason: "unavailable", message: got.message.slice(0, 200) };
-  } else if (item.raw_sha256 !== null && (await sha256Hex(got.bytes)) !== item.raw_sha256) {
+  } else if (item.raw_sha256 !== null && (await sha256Hex(got.bytes)) !== item.raw_sha256.toLowerCase()) {
     read = { ok: false, reason: "sha256_mismatch", message: "the object's sha256 differs from the row's" };
   } else {
     read = { ok: true, bytes: got.bytes };
