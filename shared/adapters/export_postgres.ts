@@ -22,6 +22,9 @@ function where(sql: Sql, f: ExportFilter, after: Cursor | null) {
   if (f.parser_versions !== null) parts.push(sql`c.parser_version = any(${f.parser_versions})`);
   if (f.users !== null) parts.push(sql`c.user_id = any(${f.users}::uuid[])`);
   if (after !== null) {
+    // The first condition is implied by the second; it is there for the planner, which can range-scan
+    // idx_conversations_created_at with it (a row comparison alone needs a two-column index).
+    parts.push(sql`c.created_at >= ${after.created_at}::timestamptz`);
     parts.push(
       sql`(c.created_at, c.conversation_id) > (${after.created_at}::timestamptz, ${after.conversation_id}::uuid)`,
     );

@@ -53,13 +53,14 @@ const TOPICS = ["529_plans", "emergency_fund"] as const;
 
 /**
  * `n` completed rows with final files, written directly; method cycles direct/jsonrepair/manual, persona and
- * topic cycle over two keys each. Returns the ids in creation order.
+ * topic cycle over two keys each; `offset` numbers them on (for fixtures made in parallel chunks). Returns the
+ * ids in creation order.
  */
-export async function completedRows(userId: string, n: number): Promise<string[]> {
+export async function completedRows(userId: string, n: number, offset = 0): Promise<string[]> {
   const ids: string[] = [];
   const methods = ["direct", "jsonrepair", "manual"];
   const base = Date.parse("2026-01-01T00:00:00Z");
-  for (let i = 0; i < n; i++) {
+  for (let i = offset; i < offset + n; i++) {
     const id = crypto.randomUUID();
     ids.push(id);
     const [personaKey, personaName, archetype] = PERSONAS[i % 2];
