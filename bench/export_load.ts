@@ -1,5 +1,5 @@
 /**
- * `deno task bench:export [--sizes 1000,10000] [--format messages] [--concurrency 16]`
+ * `deno task bench:export [--sizes 1000,10000] [--format messages] [--concurrency 16] [--heap-mb N]`
  *
  * Throughput and memory of `deno task export` on the running local stack (`deno task stack:start`): for each
  * size N, a fresh user gets N completed conversations (rows plus final files of about 1.5 KB, written through
@@ -7,6 +7,10 @@
  * conversations exported per second (wall clock of the process, start-up included) and the process's peak
  * resident memory (VmHWM from /proc, Linux), so sizes can be compared: memory must stay flat as N grows; and
  * the CPU seconds the export process itself used (what it would manage if Storage answered instantly).
+ *
+ * `--heap-mb N` caps V8's old space of the export process (`--max-old-space-size`): without a cap V8 lets the
+ * heap grow lazily before collecting, so peak RSS rises with the run's length even when nothing is retained;
+ * an export that finishes under a small cap at every size retains nothing per conversation.
  *
  * Prints one JSON object; docs/BENCHMARKS.md "## Export" records the figures. Figures, not a test.
  */
@@ -21,6 +25,7 @@ const { values } = parseCli("bench:export", import.meta.url, {
   sizes: { type: "string", default: "1000,10000" },
   format: { type: "string", default: "messages" },
   concurrency: { type: "string", default: "16" },
+  "heap-mb": { type: "string" },
 });
 const sizes = values.sizes.split(",").map(Number);
 
@@ -62,6 +67,7 @@ for (const n of sizes) {
     args: [
       "run",
       "-A",
+      ...(values["heap-mb"] ? [`--v8-flags=--max-old-space-size=${Number(values["heap-mb"])}`] : []),
       join(REPO_ROOT, "cli/export.ts"),
       "--user",
       user.id,
@@ -101,5 +107,14 @@ for (const n of sizes) {
 }
 await closeSql();
 console.log(
-  JSON.stringify({ format: values.format, concurrency: Number(values.concurrency), results }, null, 2),
+  JSON.stringify(
+    {
+      format: values.format,
+      concurrency: Number(values.concurrency),
+      heap_mb: values["heap-mb"] ? Number(values["heap-mb"]) : null,
+      results,
+    },
+    null,
+    2,
+  ),
 );
