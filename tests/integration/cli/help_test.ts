@@ -30,6 +30,10 @@ Deno.test("deno.json lists the CLIs this test covers", () => {
   }
 });
 
+Deno.test("deno.json lists deno task export (issue 21), so the loop below covers it", () => {
+  assert.ok(CLIS.includes("export"));
+});
+
 for (const name of CLIS) {
   Deno.test(`deno task ${name} --help prints the usage and exits 0; an unknown option exits 2 with one line`, async () => {
     const help = await task(name, ["--help"]);
