@@ -13,6 +13,7 @@
  * are written with Deno's file API.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { mapLimit } from "../parse_flow/_map_limit.ts";
@@ -127,15 +128,6 @@ function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`;
   Deno.writeTextFileSync(tmp, text);
   Deno.renameSync(tmp, path);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function removeIfThere(path: string): void {
@@ -278,7 +270,7 @@ export async function runExport(src: ExportSource, opts: ExportOptions): Promise
   const partialOf = (s: string | null) => `${dataPath(base, s, false)}.partial`;
 
   let checkpoint: Checkpoint | null = null;
-  if (exists(checkpointPath)) {
+  if (existsSync(checkpointPath)) {
     if (!opts.resume) {
       throw new ExportError(
         "partial_export_exists",
@@ -530,7 +522,7 @@ export async function verifyExport(
   const findings: VerifyFinding[] = [];
   for (const f of manifest.files) {
     const path = join(dirname(manifestPath), f.name);
-    if (!exists(path)) {
+    if (!existsSync(path)) {
       findings.push({ kind: "missing", what: "export_file", id: f.name, detail: `${path} is gone` });
       continue;
     }

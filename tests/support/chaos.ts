@@ -29,6 +29,7 @@ import {
   setStandinBehavior,
   withDurableCommits,
 } from "./faults.ts";
+import { seededRandom } from "../../local/claude_standin/behavior.ts";
 import { createTestUser, sql, standinAdmin } from "./stack.ts";
 
 export interface ChaosOptions {
@@ -60,18 +61,6 @@ export interface ChaosReport {
   closed_as_worker_lost: number;
   settle_ms: number;
   sweeps: number;
-}
-
-/** mulberry32: small and deterministic. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -235,7 +224,7 @@ async function closeAbandoned(userId: string): Promise<number> {
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const rnd = seeded(opts.seed);
+  const rnd = seededRandom(opts.seed);
   const user = await createTestUser();
   const started = performance.now();
   const runStartIso = new Date(Date.now() - 1000).toISOString();
