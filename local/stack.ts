@@ -31,7 +31,8 @@ import { API_PORT, CLAUDE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths
 import { run } from "./proc.ts";
 
 const GATEWAY_MAIN = join(REPO_ROOT, "local", "gateway", "main.ts");
-const HEALTH_TIMEOUT_MS = 20_000;
+// Generous: on a loaded CI machine the first start loads every npm module cold.
+const HEALTH_TIMEOUT_MS = 60_000;
 
 const gatewayStateSchema = z.object({
   pid: z.number().int().positive(),
@@ -220,6 +221,10 @@ async function spawnGateway(settings: Record<string, unknown>): Promise<number> 
     stderr: "null",
     detached: true,
   }).spawn();
+  // Watch the child's exit rather than /proc/<pid>/cmdline: until sh has exec'd deno (a while on a loaded
+  // machine) the cmdline is still sh's or the forking parent's, and reading it as "gone" failed a healthy start.
+  let exit: Deno.CommandStatus | null = null;
+  child.status.then((s) => exit = s, () => {});
   child.unref();
   const state: GatewayState = { pid: child.pid, started_at: new Date().toISOString(), settings };
   Deno.writeTextFileSync(statePath("gateway.json"), JSON.stringify(state, null, 2) + "\n");
@@ -227,12 +232,13 @@ async function spawnGateway(settings: Record<string, unknown>): Promise<number> 
   while (Date.now() < deadline) {
     const h = await health();
     if (h && h.pid === child.pid) return child.pid;
-    if (!isOurGateway(child.pid)) break;
+    if (exit !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(
-    `Cannot start the gateway: it did not become healthy. Last lines of ${logFile}:\n${tail(logFile, 25)}`,
-  );
+  const why = exit === null
+    ? `it did not become healthy within ${HEALTH_TIMEOUT_MS / 1000} s`
+    : `it exited with code ${(exit as Deno.CommandStatus).code}`;
+  throw new Error(`Cannot start the gateway: ${why}. Last lines of ${logFile}:\n${tail(logFile, 25)}`);
 }
 
 /**
