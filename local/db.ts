@@ -177,6 +177,10 @@ async function startCluster(): Promise<void> {
     "-w",
     "-t",
     "30",
+    // The port given now wins over the one initdb wrote to postgresql.conf: a cluster created under another
+    // LOCAL_DB_PORT would otherwise start on its old port while the stack waits on the new one.
+    "-o",
+    `-p ${DB_PORT}`,
     "start",
   ]);
   const res = await run(cmd, args, { quiet: true });
