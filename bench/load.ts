@@ -26,14 +26,14 @@
 import { liftGenerateLimits } from "../local/usage_limits.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import postgres from "postgres";
 import { z } from "zod";
-import { syncSecrets } from "../cli/secrets_sync.ts";
+import { syncSecrets } from "../local/sync_secrets.ts";
 import { loadScaffolding, setStandinBehavior } from "../local/demo/run_demo.ts";
 import { userToken } from "../local/keys.ts";
 import { REPO_ROOT, stateDir } from "../local/paths.ts";
-import { type StackEnv, stackEnvSchema } from "../local/stack.ts";
+import { readStackEnv, type StackEnv } from "../local/stack_env.ts";
 import {
   type ConversationCounts,
   type Endpoint,
@@ -123,8 +123,7 @@ async function gatewayHealthy(apiUrl: string): Promise<boolean> {
 
 /** The running stack's settings; starts the stack when it is not up (a running one is used as it is). */
 async function stack(): Promise<StackEnv> {
-  const file = join(stateDir(), "stack.env.json");
-  const read = () => stackEnvSchema.parse(JSON.parse(readFileSync(file, "utf8")));
+  const read = () => readStackEnv();
   try {
     const env = read();
     if (await gatewayHealthy(env.SUPABASE_URL)) return env;

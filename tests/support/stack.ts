@@ -18,44 +18,14 @@
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import postgres from "postgres";
-import { join } from "node:path";
-import { z } from "zod";
 import { userToken } from "../../local/keys.ts";
-import { stateDir } from "../../local/paths.ts";
-
-export const stackEnvSchema = z.object({
-  SUPABASE_URL: z.url(),
-  SUPABASE_ANON_KEY: z.string().min(1),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
-  SUPABASE_DB_URL: z.string().min(1),
-  SUPABASE_JWT_SECRET: z.string().min(32),
-  ANTHROPIC_BASE_URL: z.url(),
-  SUPABASE_PUBLISHABLE_KEY: z.string().optional(),
-  SUPABASE_SECRET_KEY: z.string().optional(),
-});
-
-export type StackEnv = z.infer<typeof stackEnvSchema>;
+import { readStackEnv, type StackEnv } from "../../local/stack_env.ts";
 
 let cachedEnv: StackEnv | null = null;
 
+/** The stack's settings (local/stack_env.ts `readStackEnv`), read once per test process. */
 export function stackEnv(): StackEnv {
-  if (cachedEnv) return cachedEnv;
-  const file = join(stateDir(), "stack.env.json");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Deno.readTextFileSync(file));
-  } catch {
-    throw new Error(
-      `Cannot read the local stack's settings (${file}): start it with "deno task stack:start"`,
-    );
-  }
-  const parsed = stackEnvSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(
-      `Cannot use ${file}: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")} invalid`,
-    );
-  }
-  cachedEnv = parsed.data;
+  cachedEnv ??= readStackEnv();
   return cachedEnv;
 }
 

@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { REPO_ROOT } from "../../../local/paths.ts";
+import { readStackEnv } from "../../../local/stack_env.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -115,7 +116,7 @@ Deno.test({
     try {
       const started = await runDeno(["run", "-A", "local/stack.ts", "start", "--quiet"], dev);
       assert.equal(started.code, 0, started.out);
-      const stackEnv = JSON.parse(Deno.readTextFileSync(join(dev.LOCAL_STACK_DIR, "stack.env.json")));
+      const stackEnv = readStackEnv(dev.LOCAL_STACK_DIR);
       sql = postgres(stackEnv.SUPABASE_DB_URL, { prepare: false, max: 1, onnotice: () => {} });
       // Demo rows and a raw file on the dev stack.
       const userId = crypto.randomUUID();

@@ -1,6 +1,6 @@
 /**
  * Every command of deno.json answers `--help` with its usage on stdout and exit 0, and an unknown option with
- * one line on stderr and exit 2 — never a stack trace, never work started (cli/_cli.ts is the contract).
+ * one line on stderr and exit 2 — never a stack trace, never work started (local/parse_cli.ts is the contract).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

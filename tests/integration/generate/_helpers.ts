@@ -1,5 +1,5 @@
 /** Shared by the generate integration and end-to-end tests: seed ids and waiting for the pipeline. */
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { sql, stackEnv } from "../../support/stack.ts";
 
 /** Fixed ids from supabase/seed.sql (docs/DATABASE.md lists them). */

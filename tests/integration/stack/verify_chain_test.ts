@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cliDbUrl, REPO_ROOT } from "../../../local/paths.ts";
 import { supabaseCli } from "../../../local/proc.ts";
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { createScratchDb } from "../database/_scratch_db.ts";
 import { serviceKey, stackEnv, stackTest } from "../../support/stack.ts";
 
