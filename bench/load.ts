@@ -31,6 +31,7 @@ import postgres from "postgres";
 import { z } from "zod";
 import { syncSecrets } from "../local/sync_secrets.ts";
 import { loadScaffolding, setStandinBehavior } from "../local/demo/run_demo.ts";
+import { seededRandom } from "../local/claude_standin/behavior.ts";
 import { userToken } from "../local/keys.ts";
 import { REPO_ROOT, stateDir } from "../local/paths.ts";
 import { readStackEnv, type StackEnv } from "../local/stack_env.ts";
@@ -90,18 +91,6 @@ function readArgs(): Args {
     );
   }
   return { ...parsed.data, users: Math.min(parsed.data.users, parsed.data.clients) };
-}
-
-/** A fixed-seed generator (mulberry32), so two runs with the same arguments send the same mix. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -313,7 +302,8 @@ async function client(
   phase: () => "w" | "m",
 ): Promise<void> {
   const user = ctx.users[index % ctx.users.length];
-  const random = rng(index + 1);
+  // The stand-in's generator (mulberry32): two runs with the same arguments send the same mix.
+  const random = seededRandom(index + 1);
   const base = `${ctx.env.SUPABASE_URL}/functions/v1`;
   const get = { headers: { authorization: `Bearer ${user.token}` } };
   let n = 0;

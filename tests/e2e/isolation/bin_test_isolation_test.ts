@@ -14,6 +14,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { REPO_ROOT } from "../../../local/paths.ts";
 import { readStackEnv } from "../../../local/stack_env.ts";
+import { runDeno as runDenoIn } from "../../support/run_deno.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -32,17 +33,9 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-async function runDeno(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: REPO_ROOT,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, out: dec.decode(res.stdout) + dec.decode(res.stderr) };
+/** A command with exactly the environment given (nothing inherited from this test's own stack). */
+function runDeno(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return runDenoIn(args, { env, clearEnv: true });
 }
 
 function filesUnder(dir: string): Record<string, string> {

@@ -5,21 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../local/paths.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
 const tasks: Record<string, string> = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))).tasks;
 /** The commands: every task that runs a script of ours (deno test/bench/fmt tasks are deno's own CLIs). */
 const CLIS = Object.entries(tasks).filter(([, cmd]) => /^deno run /.test(cmd)).map(([name]) => name);
 
-async function task(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", name, ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, stdout: dec.decode(res.stdout), stderr: dec.decode(res.stderr) };
+function task(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runDeno(["task", "-q", name, ...args]);
 }
 
 Deno.test("deno.json lists the CLIs this test covers", () => {

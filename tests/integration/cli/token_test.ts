@@ -7,17 +7,19 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../../local/paths.ts";
 import { decodeJwtPayload } from "../../../local/keys.ts";
 import { createTestUser, functionsUrl, stackEnv, stackTest } from "../../support/stack.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
-async function token(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(REPO_ROOT, "cli", "token.ts"), "--db-url", stackEnv().SUPABASE_DB_URL, ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1", SUPABASE_JWT_SECRET: stackEnv().SUPABASE_JWT_SECRET },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, stdout: dec.decode(res.stdout), stderr: dec.decode(res.stderr) };
+function token(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runDeno([
+    "run",
+    "-A",
+    join(REPO_ROOT, "cli", "token.ts"),
+    "--db-url",
+    stackEnv().SUPABASE_DB_URL,
+    ...args,
+  ], {
+    env: { SUPABASE_JWT_SECRET: stackEnv().SUPABASE_JWT_SECRET },
+  });
 }
 
 stackTest("token: --user and --email mint a token the functions accept as that user", async () => {

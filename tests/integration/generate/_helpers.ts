@@ -51,11 +51,6 @@ export async function waitForSettled(conversationId: string, timeoutMs = 15_000)
   throw new Error(`Conversation ${conversationId} did not settle: ${JSON.stringify(last)}`);
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 let secretsSynced: Promise<void> | null = null;
 
 /**
