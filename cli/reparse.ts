@@ -143,6 +143,7 @@ export function describeCounts(m: Record<string, number>): string {
   return parts.length === 0 ? "none" : parts.map(([k, n]) => `${k} ${n}`).join(", ");
 }
 
+/** `[####......] 3/10`: the live line on a terminal (never written when stdout is a pipe). */
 export function progressBar(done: number, total: number, width = 30): string {
   const ratio = total <= 0 ? 1 : Math.min(1, done / total);
   const filled = Math.round(ratio * width);
@@ -176,6 +177,10 @@ async function callRetryAll(
   throw new Error(`Cannot call retry-all: ${lastError}`);
 }
 
+/**
+ * Calls review-queue's POST /retry-all until it has nothing left (or the limit), summing its before/after
+ * counts; a dry run asks once and, with preview deps, predicts per item in this process.
+ */
 export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<ReparseSummary> {
   const base: Record<string, unknown> = { force: opts.force };
   if (opts.since !== null) base.since = opts.since;
@@ -322,6 +327,7 @@ export function skippedLine(s: ReparseSummary): string {
     `would fail the same way; --force re-parses them anyway (e.g. after changing a template or the schema)`;
 }
 
+/** The final summary for a person: before/after counts by status and method, results, skips, preview. */
 export function formatSummary(s: ReparseSummary): string {
   const lines = [`parser version ${s.parser_version}`];
   if (s.dry_run) {
