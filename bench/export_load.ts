@@ -15,7 +15,7 @@
  * Prints one JSON object; docs/BENCHMARKS.md "## Export" records the figures. Figures, not a test.
  */
 import { join } from "node:path";
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { REPO_ROOT } from "../local/paths.ts";
 import { mapLimit } from "../shared/parse_flow/_map_limit.ts";
 import { closeSql, createTestUser } from "../tests/support/stack.ts";

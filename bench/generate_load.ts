@@ -19,7 +19,7 @@
  * takes a second, so the concurrent requests no longer hit Storage and the database at the same instant).
  * Results: docs/BENCHMARKS.md, "generate-conversation".
  */
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
 import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
 import { liftGenerateLimits } from "../local/usage_limits.ts";
@@ -227,7 +227,7 @@ if (!values["in-process"]) {
   await standinAdmin("behavior", { ...json, body: JSON.stringify({ behavior: null }) });
 }
 if (values["no-parse"]) {
-  const { syncSecrets } = await import("../cli/secrets_sync.ts");
+  const { syncSecrets } = await import("../local/sync_secrets.ts");
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
 }
 await closeSql();

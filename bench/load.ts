@@ -26,14 +26,15 @@
 import { liftGenerateLimits } from "../local/usage_limits.ts";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import postgres from "postgres";
 import { z } from "zod";
-import { syncSecrets } from "../cli/secrets_sync.ts";
+import { syncSecrets } from "../local/sync_secrets.ts";
 import { loadScaffolding, setStandinBehavior } from "../local/demo/run_demo.ts";
+import { seededRandom } from "../local/claude_standin/behavior.ts";
 import { userToken } from "../local/keys.ts";
 import { REPO_ROOT, stateDir } from "../local/paths.ts";
-import { type StackEnv, stackEnvSchema } from "../local/stack.ts";
+import { readStackEnv, type StackEnv } from "../local/stack_env.ts";
 import {
   type ConversationCounts,
   type Endpoint,
@@ -92,18 +93,6 @@ function readArgs(): Args {
   return { ...parsed.data, users: Math.min(parsed.data.users, parsed.data.clients) };
 }
 
-/** A fixed-seed generator (mulberry32), so two runs with the same arguments send the same mix. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isLoopback(url: string): boolean {
@@ -123,8 +112,7 @@ async function gatewayHealthy(apiUrl: string): Promise<boolean> {
 
 /** The running stack's settings; starts the stack when it is not up (a running one is used as it is). */
 async function stack(): Promise<StackEnv> {
-  const file = join(stateDir(), "stack.env.json");
-  const read = () => stackEnvSchema.parse(JSON.parse(readFileSync(file, "utf8")));
+  const read = () => readStackEnv();
   try {
     const env = read();
     if (await gatewayHealthy(env.SUPABASE_URL)) return env;
@@ -314,7 +302,8 @@ async function client(
   phase: () => "w" | "m",
 ): Promise<void> {
   const user = ctx.users[index % ctx.users.length];
-  const random = rng(index + 1);
+  // The stand-in's generator (mulberry32): two runs with the same arguments send the same mix.
+  const random = seededRandom(index + 1);
   const base = `${ctx.env.SUPABASE_URL}/functions/v1`;
   const get = { headers: { authorization: `Bearer ${user.token}` } };
   let n = 0;

@@ -16,7 +16,7 @@
  * Prints one JSON object; docs/BENCHMARKS.md "## Parse pipeline" records the figures. Figures, not a test: it
  * never fails on a slow run. Raw responses come from the Claude stand-in (`clean`, a few KB each).
  */
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import {
   closePipeline,
   createGeneratingRow,

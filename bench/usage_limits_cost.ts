@@ -14,7 +14,7 @@
  * reservation is granted and counted, like a user well inside the limits. Results: docs/BENCHMARKS.md,
  * "Per-user limits".
  */
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { createSql } from "../shared/adapters/db.ts";
 import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
 import { settleTokens } from "../shared/generate/usage_budget.ts";

@@ -9,7 +9,7 @@
  * can be replayed with `--seed <its seed> --runs 1`. Exit 1 at the first run whose invariants do not hold.
  * Prints one JSON line per fault and per run, then a summary line.
  */
-import { parseCli } from "./_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { runChaos } from "../tests/support/chaos.ts";
 import { closeSql } from "../tests/support/stack.ts";
 

@@ -31,7 +31,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { parseCli } from "./_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { progressBar } from "./reparse.ts";
 import { stateDir } from "../local/paths.ts";
 import { createSql } from "../shared/adapters/db.ts";

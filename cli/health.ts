@@ -12,49 +12,13 @@
  *                   SUPABASE_SERVICE_ROLE_KEY, or the local stack's stack.env.json): checks the deployed path
  * --json prints the function's JSON instead of the table; --check exits 1 when a rule fires (for scripts).
  */
-import { join } from "node:path";
-import { parseCli } from "./_cli.ts";
+import { fetchHealthSummary, readHealthSummary } from "../local/health_summary.ts";
+import { parseCli } from "../local/parse_cli.ts";
+import { databaseUrl } from "../local/paths.ts";
+import { tryReadStackEnv } from "../local/stack_env.ts";
 import { setLogSink } from "../shared/log.ts";
-import { databaseUrl, stateDir } from "../local/paths.ts";
-import { noAlertSink } from "../shared/adapters/alert_webhook.ts";
-import { createSql } from "../shared/adapters/db.ts";
-import { postgresMonitorStore } from "../shared/adapters/postgres_monitor_store.ts";
 import { formatSummary } from "../shared/monitor/format_summary.ts";
-import { type MonitorSummary, runMonitor } from "../shared/monitor/run_monitor.ts";
-
-/** The summary computed with SQL, without writing anything. */
-export async function readHealthSummary(dbUrl: string): Promise<MonitorSummary> {
-  const sql = createSql(dbUrl, { max: 1 });
-  try {
-    return await runMonitor({ store: postgresMonitorStore(sql), sink: noAlertSink() }, { dryRun: true });
-  } finally {
-    await sql.end();
-  }
-}
-
-/** The summary from a dry run of the deployed function. */
-export async function fetchHealthSummary(projectUrl: string, key: string): Promise<MonitorSummary> {
-  const res = await fetch(`${projectUrl.replace(/\/$/, "")}/functions/v1/storage-health-monitor`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ dry_run: true }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  if (!res.ok) {
-    throw new Error(`Cannot read the health summary: storage-health-monitor answered ${res.status} ${text}`);
-  }
-  return JSON.parse(text) as MonitorSummary;
-}
-
-function localStack(): { url?: string; key?: string; db?: string } {
-  try {
-    const env = JSON.parse(Deno.readTextFileSync(join(stateDir(), "stack.env.json")));
-    return { url: env.SUPABASE_URL, key: env.SUPABASE_SERVICE_ROLE_KEY, db: env.SUPABASE_DB_URL };
-  } catch {
-    return {};
-  }
-}
+import type { MonitorSummary } from "../shared/monitor/run_monitor.ts";
 
 if (import.meta.main) {
   const { values } = parseCli("health", import.meta.url, {
@@ -70,9 +34,10 @@ if (import.meta.main) {
   try {
     let summary: MonitorSummary;
     if (values["via-function"]) {
-      const local = localStack();
-      const url = values.url ?? Deno.env.get("SUPABASE_URL") ?? local.url;
-      const key = values["service-key"] ?? Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ?? local.key;
+      const local = tryReadStackEnv();
+      const url = values.url ?? Deno.env.get("SUPABASE_URL") ?? local?.SUPABASE_URL;
+      const key = values["service-key"] ?? Deno.env.get("SUPABASE_SERVICE_ROLE_KEY") ??
+        local?.SUPABASE_SERVICE_ROLE_KEY;
       if (!url || !key) {
         throw new Error("Cannot call the function: pass --url and --service-key (or start the local stack)");
       }

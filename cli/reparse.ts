@@ -22,10 +22,9 @@
  * Target: SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY when set (a real project), else the local stack's
  * `<stateDir>/stack.env.json`. Exit status: 0 done; 1 a call failed (after 3 tries); 2 bad arguments or no target.
  */
-import { parseCli } from "./_cli.ts";
-import { join } from "node:path";
+import { parseCli } from "../local/parse_cli.ts";
 import { z } from "zod";
-import { stateDir } from "../local/paths.ts";
+import { tryReadStackEnv } from "../local/stack_env.ts";
 import { type DownloadResult, sha256Hex, supabaseObjectStore } from "../shared/adapters/object_store.ts";
 import { numberFromEnv } from "../shared/env.ts";
 import {
@@ -43,7 +42,7 @@ import {
   type RawRead,
   tallyPreview,
 } from "../shared/review/preview.ts";
-import type { PreviewItem } from "../shared/review/retry_all.ts";
+import { addCounts, emptyCounts, type PreviewItem } from "../shared/review/retry_all.ts";
 
 const countsSchema = z.object({
   total: z.number(),
@@ -138,31 +137,13 @@ export interface ReparseSummary {
   preview: PreviewReport | null;
 }
 
-function emptyCounts(): Counts {
-  return { total: 0, by_status: {}, by_method: {}, by_outcome: {}, by_parser_version: {} };
-}
-
-function add(a: Counts, b: Counts): Counts {
-  const merge = (x: Record<string, number>, y: Record<string, number>) => {
-    const out = { ...x };
-    for (const [k, v] of Object.entries(y)) out[k] = (out[k] ?? 0) + v;
-    return out;
-  };
-  return {
-    total: a.total + b.total,
-    by_status: merge(a.by_status, b.by_status),
-    by_method: merge(a.by_method, b.by_method),
-    by_outcome: merge(a.by_outcome, b.by_outcome),
-    by_parser_version: merge(a.by_parser_version, b.by_parser_version),
-  };
-}
-
 /** `completed 3, parse_failed 1` — zero counts left out, keys sorted, so lines compare across runs. */
 export function describeCounts(m: Record<string, number>): string {
   const parts = Object.entries(m).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b));
   return parts.length === 0 ? "none" : parts.map(([k, n]) => `${k} ${n}`).join(", ");
 }
 
+/** `[####......] 3/10`: the live line on a terminal (never written when stdout is a pipe). */
 export function progressBar(done: number, total: number, width = 30): string {
   const ratio = total <= 0 ? 1 : Math.min(1, done / total);
   const filled = Math.round(ratio * width);
@@ -196,6 +177,10 @@ async function callRetryAll(
   throw new Error(`Cannot call retry-all: ${lastError}`);
 }
 
+/**
+ * Calls review-queue's POST /retry-all until it has nothing left (or the limit), summing its before/after
+ * counts; a dry run asks once and, with preview deps, predicts per item in this process.
+ */
 export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<ReparseSummary> {
   const base: Record<string, unknown> = { force: opts.force };
   if (opts.since !== null) base.since = opts.since;
@@ -235,8 +220,8 @@ export async function runReparse(opts: ReparseOptions, io: ReparseIo): Promise<R
     const answer: RetryAllAnswer = await callRetryAll(opts, io, cursor === null ? base : { ...base, cursor });
     summary.calls++;
     summary.processed += answer.processed;
-    summary.before = add(summary.before, answer.before);
-    summary.after = add(summary.after, answer.after);
+    summary.before = addCounts(summary.before, answer.before);
+    summary.after = addCounts(summary.after, answer.after);
     for (const [k, n] of Object.entries(answer.results)) summary.results[k] = (summary.results[k] ?? 0) + n;
     const shown = Math.max(total, summary.processed);
     if (io.isTerminal) {
@@ -342,6 +327,7 @@ export function skippedLine(s: ReparseSummary): string {
     `would fail the same way; --force re-parses them anyway (e.g. after changing a template or the schema)`;
 }
 
+/** The final summary for a person: before/after counts by status and method, results, skips, preview. */
 export function formatSummary(s: ReparseSummary): string {
   const lines = [`parser version ${s.parser_version}`];
   if (s.dry_run) {
@@ -376,18 +362,12 @@ export function formatSummary(s: ReparseSummary): string {
 /** Raw objects read and parsed at once by the preview: overlaps downloads, bounds memory. */
 const PREVIEW_CONCURRENCY = 4;
 
-const localEnvSchema = z.object({ SUPABASE_URL: z.string(), SUPABASE_SERVICE_ROLE_KEY: z.string() });
-
 function target(): { url: string; key: string } | null {
   const url = Deno.env.get("SUPABASE_URL");
   const key = Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
   if (url && key) return { url, key };
-  try {
-    const local = localEnvSchema.parse(JSON.parse(Deno.readTextFileSync(join(stateDir(), "stack.env.json"))));
-    return { url: local.SUPABASE_URL, key: local.SUPABASE_SERVICE_ROLE_KEY };
-  } catch {
-    return null;
-  }
+  const local = tryReadStackEnv();
+  return local && { url: local.SUPABASE_URL, key: local.SUPABASE_SERVICE_ROLE_KEY };
 }
 
 const argsSchema = z.object({

@@ -16,7 +16,7 @@
  * here those lines are skipped, because the whole rollback must commit or roll back as one.
  */
 import postgres from "postgres";
-import { parseCli } from "./_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { join } from "node:path";
 import { databaseUrl, REPO_ROOT } from "../local/paths.ts";
 

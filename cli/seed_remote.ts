@@ -19,7 +19,7 @@ import postgres from "postgres";
 import { join } from "node:path";
 import { z } from "zod";
 import { databaseUrl, REPO_ROOT } from "../local/paths.ts";
-import { parseCli } from "./_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 
 export const SEED_TABLES = ["personas", "emotional_arcs", "training_topics", "prompt_templates"] as const;
 

@@ -23,7 +23,7 @@
  * URL: --db-url, else DATABASE_URL, else the local stack's database. It changes no data: the round trips are
  * dry runs (three pg_net requests and their responses are the only rows it adds). */
 import postgres from "postgres";
-import { parseCli } from "./_cli.ts";
+import { parseCli } from "../local/parse_cli.ts";
 import { runChainChecks } from "./verify_chain.ts";
 import { z } from "zod";
 import { databaseUrl } from "../local/paths.ts";

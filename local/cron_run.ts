@@ -6,7 +6,7 @@
  */
 import postgres from "postgres";
 import { databaseUrl } from "./paths.ts";
-import { usageOf, wantsHelp } from "../cli/_cli.ts";
+import { usageOf, wantsHelp } from "./parse_cli.ts";
 
 export interface CronRunResult {
   jobname: string;

@@ -7,7 +7,7 @@
  * cluster is managed: start/reset only bootstrap-if-absent and migrate that database.
  */
 import { join } from "node:path";
-import { usageOf, wantsHelp } from "../cli/_cli.ts";
+import { usageOf, wantsHelp } from "./parse_cli.ts";
 import {
   cliDbUrl,
   databaseUrl,

@@ -9,7 +9,7 @@
  * `imports` (docs/RUNBOOK.md, "Import maps").
  */
 import { join } from "node:path";
-import { parseCli } from "../cli/_cli.ts";
+import { parseCli } from "./parse_cli.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export const IMPORT_MAP_PATH = join(REPO_ROOT, "supabase", "import_map.json");

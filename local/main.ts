@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import postgres from "postgres";
-import { fetchHealthSummary, readHealthSummary } from "../cli/health.ts";
+import { fetchHealthSummary, readHealthSummary } from "./health_summary.ts";
 import { formatSummary } from "../shared/monitor/format_summary.ts";
 import type { MonitorSummary } from "../shared/monitor/run_monitor.ts";
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions } from "./demo/options.ts";
@@ -27,10 +27,10 @@ import {
   formatStackUrls,
   hasNoConversation,
 } from "./demo/report.ts";
-import { startTokenLines } from "../cli/token.ts";
+import { startTokenLines } from "./user_token.ts";
 import { ensureDemoUser, loadScaffolding, runDemo, setStandinBehavior } from "./demo/run_demo.ts";
 import { REPO_ROOT, stateDir } from "./paths.ts";
-import { type StackEnv, stackEnvSchema } from "./stack.ts";
+import { readStackEnv, type StackEnv } from "./stack_env.ts";
 
 const encoder = new TextEncoder();
 const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
@@ -47,7 +47,7 @@ async function startStack(): Promise<StackEnv> {
   }).spawn();
   const status = await child.status;
   if (!status.success) throw new Error("Cannot start the local stack: see the lines above");
-  return stackEnvSchema.parse(JSON.parse(Deno.readTextFileSync(join(stateDir(), "stack.env.json"))));
+  return readStackEnv();
 }
 
 async function healthSummary(env: StackEnv): Promise<MonitorSummary> {

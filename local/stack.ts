@@ -13,8 +13,6 @@
  * not boot: "up" is never printed over a stack whose functions answer 503.
  * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
  */
-import { syncSecrets } from "../cli/secrets_sync.ts";
-import { usageOf, wantsHelp } from "../cli/_cli.ts";
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
@@ -28,7 +26,10 @@ import {
   serviceRoleKey,
 } from "./keys.ts";
 import { API_PORT, CLAUDE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths.ts";
+import { usageOf, wantsHelp } from "./parse_cli.ts";
 import { run } from "./proc.ts";
+import { type StackEnv, writeStackEnv } from "./stack_env.ts";
+import { syncSecrets } from "./sync_secrets.ts";
 
 const GATEWAY_MAIN = join(REPO_ROOT, "local", "gateway", "main.ts");
 // Generous: on a loaded CI machine the first start loads every npm module cold.
@@ -40,18 +41,6 @@ const gatewayStateSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
 });
 type GatewayState = z.infer<typeof gatewayStateSchema>;
-
-export const stackEnvSchema = z.object({
-  SUPABASE_URL: z.string(),
-  SUPABASE_ANON_KEY: z.string(),
-  SUPABASE_SERVICE_ROLE_KEY: z.string(),
-  SUPABASE_PUBLISHABLE_KEY: z.string(),
-  SUPABASE_SECRET_KEY: z.string(),
-  SUPABASE_DB_URL: z.string(),
-  SUPABASE_JWT_SECRET: z.string(),
-  ANTHROPIC_BASE_URL: z.string(),
-});
-export type StackEnv = z.infer<typeof stackEnvSchema>;
 
 function statePath(name: string): string {
   return join(stateDir(), name);
@@ -275,6 +264,7 @@ async function checkFunctionsBoot(): Promise<void> {
   }
 }
 
+/** The settings of the stack these ports and keys make: what start writes to `stack.env.json`. */
 export async function stackEnv(): Promise<StackEnv> {
   return {
     SUPABASE_URL: `http://127.0.0.1:${API_PORT}`,
@@ -311,7 +301,7 @@ async function start(quiet: boolean): Promise<void> {
   }
   await checkFunctionsBoot();
   const env = await stackEnv();
-  Deno.writeTextFileSync(statePath("stack.env.json"), JSON.stringify(env, null, 2) + "\n");
+  writeStackEnv(env);
   // The storage trigger and the cron jobs call functions with the URL and key from Vault (docs/PIPELINE.md);
   // on the local stack they are known, so set them as `deno task secrets:sync` would.
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);

@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { databaseUrl, isExternalDatabase, REPO_ROOT } from "./paths.ts";
 import { run } from "./proc.ts";
-import { usageOf, wantsHelp } from "../cli/_cli.ts";
+import { usageOf, wantsHelp } from "./parse_cli.ts";
 
 interface Tally {
   passed: number;

@@ -26,7 +26,8 @@ import { WorkerPool } from "./functions/worker_pool.ts";
 import { Faults, handleFaultsRequest } from "./faults.ts";
 import { healingSql } from "../../shared/adapters/healing_sql.ts";
 import { type PgNetWorker, startPgNetWorker } from "./pg_net_worker.ts";
-import { createStorageApi, globalFileSizeLimit } from "./storage/api.ts";
+import { createStorageApi } from "./storage/api.ts";
+import { globalFileSizeLimit } from "./storage/limits.ts";
 import { DiskStore } from "./storage/disk.ts";
 import { translateApiKey } from "./api_keys.ts";
 

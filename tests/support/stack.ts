@@ -18,59 +18,33 @@
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import postgres from "postgres";
-import { join } from "node:path";
-import { z } from "zod";
 import { userToken } from "../../local/keys.ts";
-import { stateDir } from "../../local/paths.ts";
-
-export const stackEnvSchema = z.object({
-  SUPABASE_URL: z.url(),
-  SUPABASE_ANON_KEY: z.string().min(1),
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
-  SUPABASE_DB_URL: z.string().min(1),
-  SUPABASE_JWT_SECRET: z.string().min(32),
-  ANTHROPIC_BASE_URL: z.url(),
-  SUPABASE_PUBLISHABLE_KEY: z.string().optional(),
-  SUPABASE_SECRET_KEY: z.string().optional(),
-});
-
-export type StackEnv = z.infer<typeof stackEnvSchema>;
+import { readStackEnv, type StackEnv } from "../../local/stack_env.ts";
 
 let cachedEnv: StackEnv | null = null;
 
+/** The stack's settings (local/stack_env.ts `readStackEnv`), read once per test process. */
 export function stackEnv(): StackEnv {
-  if (cachedEnv) return cachedEnv;
-  const file = join(stateDir(), "stack.env.json");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Deno.readTextFileSync(file));
-  } catch {
-    throw new Error(
-      `Cannot read the local stack's settings (${file}): start it with "deno task stack:start"`,
-    );
-  }
-  const parsed = stackEnvSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(
-      `Cannot use ${file}: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")} invalid`,
-    );
-  }
-  cachedEnv = parsed.data;
+  cachedEnv ??= readStackEnv();
   return cachedEnv;
 }
 
+/** The stack's legacy anon JWT. */
 export function anonKey(): string {
   return stackEnv().SUPABASE_ANON_KEY;
 }
 
+/** The stack's legacy service_role JWT (bypasses RLS: only for setup and checks). */
 export function serviceKey(): string {
   return stackEnv().SUPABASE_SERVICE_ROLE_KEY;
 }
 
+/** `<SUPABASE_URL>/functions/v1/<name>`. */
 export function functionsUrl(name: string): string {
   return `${stackEnv().SUPABASE_URL}/functions/v1/${name}`;
 }
 
+/** An HS256 access token for the user, signed with the stack's secret unless `secret` says otherwise. */
 export function mintUserToken(
   userId: string,
   opts: { expiresIn?: number; secret?: string; role?: string } = {},
@@ -95,6 +69,7 @@ export function sql(): postgres.Sql {
   return client;
 }
 
+/** Ends the shared pool (a test module's last step, so Deno does not wait on idle connections). */
 export async function closeSql(): Promise<void> {
   if (client) {
     const c = client;
@@ -103,6 +78,7 @@ export async function closeSql(): Promise<void> {
   }
 }
 
+/** A fresh auth.users row (random uuid, confirmed email) and an access token for it: no test shares a user. */
 export async function createTestUser(): Promise<{ id: string; email: string; token: string }> {
   const id = crypto.randomUUID();
   const email = `${id}@test.local`;
@@ -116,10 +92,12 @@ const clientOptions = {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
 } as const;
 
+/** supabase-js as the service role, against the gateway. */
 export function serviceClient(): SupabaseClient {
   return createClient(stackEnv().SUPABASE_URL, serviceKey(), clientOptions);
 }
 
+/** supabase-js acting as the user whose access token is given (the anon key plus Authorization). */
 export function userClient(token: string): SupabaseClient {
   return createClient(stackEnv().SUPABASE_URL, anonKey(), {
     ...clientOptions,
@@ -127,6 +105,7 @@ export function userClient(token: string): SupabaseClient {
   });
 }
 
+/** fetch on the Claude stand-in's /__admin/ endpoints; throws with the status and body when not ok. */
 export async function standinAdmin(path: string, init: RequestInit = {}): Promise<unknown> {
   const res = await fetch(`${stackEnv().ANTHROPIC_BASE_URL}/__admin/${path.replace(/^\//, "")}`, init);
   const body = await res.json();
@@ -146,6 +125,7 @@ export async function requireTestFunctions(): Promise<void> {
   }
 }
 
+/** Deno.test with the resource/op sanitizers off: the shared pool outlives a single test. */
 export function stackTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
   Deno.test({ name, fn, sanitizeResources: false, sanitizeOps: false });
 }

@@ -6,7 +6,7 @@
  * an infrastructure failure), and the raw object keeps the exact bytes.
  */
 import assert from "node:assert/strict";
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { createTestUser, eventually, serviceKey, sql, stackEnv, stackTest } from "../../support/stack.ts";
 
 function message(text: string, stopReason: string): string {

@@ -13,6 +13,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { REPO_ROOT } from "../../../local/paths.ts";
+import { readStackEnv } from "../../../local/stack_env.ts";
+import { runDeno as runDenoIn } from "../../support/run_deno.ts";
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -31,17 +33,9 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-async function runDeno(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: REPO_ROOT,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, out: dec.decode(res.stdout) + dec.decode(res.stderr) };
+/** A command with exactly the environment given (nothing inherited from this test's own stack). */
+function runDeno(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return runDenoIn(args, { env, clearEnv: true });
 }
 
 function filesUnder(dir: string): Record<string, string> {
@@ -115,7 +109,7 @@ Deno.test({
     try {
       const started = await runDeno(["run", "-A", "local/stack.ts", "start", "--quiet"], dev);
       assert.equal(started.code, 0, started.out);
-      const stackEnv = JSON.parse(Deno.readTextFileSync(join(dev.LOCAL_STACK_DIR, "stack.env.json")));
+      const stackEnv = readStackEnv(dev.LOCAL_STACK_DIR);
       sql = postgres(stackEnv.SUPABASE_DB_URL, { prepare: false, max: 1, onnotice: () => {} });
       // Demo rows and a raw file on the dev stack.
       const userId = crypto.randomUUID();

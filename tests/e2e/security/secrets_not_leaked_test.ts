@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { stateDir } from "../../../local/paths.ts";
 import { serviceKey, sql, stackEnv, stackTest } from "../../support/stack.ts";
 import { bearer, createActors, Recorder, secrets, serviceHeaders } from "./_actors.ts";

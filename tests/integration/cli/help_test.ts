@@ -1,25 +1,18 @@
 /**
  * Every command of deno.json answers `--help` with its usage on stdout and exit 0, and an unknown option with
- * one line on stderr and exit 2 — never a stack trace, never work started (cli/_cli.ts is the contract).
+ * one line on stderr and exit 2 — never a stack trace, never work started (local/parse_cli.ts is the contract).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../local/paths.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
 const tasks: Record<string, string> = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))).tasks;
 /** The commands: every task that runs a script of ours (deno test/bench/fmt tasks are deno's own CLIs). */
 const CLIS = Object.entries(tasks).filter(([, cmd]) => /^deno run /.test(cmd)).map(([name]) => name);
 
-async function task(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", name, ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, stdout: dec.decode(res.stdout), stderr: dec.decode(res.stderr) };
+function task(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runDeno(["task", "-q", name, ...args]);
 }
 
 Deno.test("deno.json lists the CLIs this test covers", () => {

@@ -8,18 +8,11 @@ import { join } from "node:path";
 import { databaseUrl, REPO_ROOT } from "../../../local/paths.ts";
 import { STEP2_COLUMNS_QUERY } from "../../../cli/verify.ts";
 import { createScratchDb, psqlFileOk, RUNBOOK_SQL_DIR, SCHEMA_MIGRATIONS } from "./_scratch_db.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
-async function verify(url: string): Promise<{ code: number; out: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    // The schema checks: scratch databases have no functions behind them (the chain: verify_chain_test.ts).
-    args: ["run", "-A", join(REPO_ROOT, "cli", "verify.ts"), "--db-url", url, "--schema-only"],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, out: dec.decode(res.stdout) + dec.decode(res.stderr) };
+function verify(url: string): Promise<{ code: number; out: string }> {
+  // The schema checks: scratch databases have no functions behind them (the chain: verify_chain_test.ts).
+  return runDeno(["run", "-A", join(REPO_ROOT, "cli", "verify.ts"), "--db-url", url, "--schema-only"]);
 }
 
 function lines(out: string, status: "PASS" | "FAIL"): string[] {

@@ -1,5 +1,5 @@
 /** Shared by the generate integration and end-to-end tests: seed ids and waiting for the pipeline. */
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { sql, stackEnv } from "../../support/stack.ts";
 
 /** Fixed ids from supabase/seed.sql (docs/DATABASE.md lists them). */
@@ -49,11 +49,6 @@ export async function waitForSettled(conversationId: string, timeoutMs = 15_000)
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`Conversation ${conversationId} did not settle: ${JSON.stringify(last)}`);
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 let secretsSynced: Promise<void> | null = null;

@@ -15,6 +15,7 @@ import {
 import {
   CONVERSATION_BUCKET,
   type ObjectStore,
+  sha256Hex,
   supabaseObjectStore,
 } from "../../../shared/adapters/object_store.ts";
 import { systemClock } from "../../../shared/generate/generate.ts";
@@ -22,7 +23,7 @@ import { handleGenerateConversation } from "../../../shared/generate/handler.ts"
 import { parseServerTiming } from "../../../shared/generate/timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { createTestUser, serviceClient, sql, stackEnv, stackTest } from "../../support/stack.ts";
-import { ensurePipelineSecrets, SEED_BODY, sha256Hex, waitForSettled } from "./_helpers.ts";
+import { ensurePipelineSecrets, SEED_BODY, waitForSettled } from "./_helpers.ts";
 
 await ensurePipelineSecrets();
 // Quiet: the flow's structured logs and the SDK's per-call model-deprecation warning would bury the results.

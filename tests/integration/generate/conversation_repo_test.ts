@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { postgresConversationRepo } from "../../../shared/adapters/conversation_repo.ts";
+import { sha256Hex } from "../../../shared/adapters/object_store.ts";
 import { databaseUrl } from "../../../local/paths.ts";
 
 const SEED = {
@@ -45,11 +46,6 @@ function row(userId: string, overrides: Record<string, unknown> = {}) {
     requestHash: "a".repeat(64),
     ...overrides,
   };
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 Deno.test("loadScaffolding() returns the seed rows and picks the template by arc and tier", async () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { REPO_ROOT } from "../../../local/paths.ts";
 import { RULE_KEYS } from "../../../shared/monitor/rules.ts";
 import {

@@ -4,16 +4,13 @@ import { join } from "node:path";
 import { databaseUrl, REPO_ROOT } from "../../../local/paths.ts";
 import { RULE_KEYS } from "../../../shared/monitor/rules.ts";
 import { stackTest } from "../../support/stack.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
 async function health(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(REPO_ROOT, "cli", "health.ts"), ...args],
-    env: { DATABASE_URL: databaseUrl(), NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, out: dec.decode(res.stdout), err: dec.decode(res.stderr) };
+  const res = await runDeno(["run", "-A", join(REPO_ROOT, "cli", "health.ts"), ...args], {
+    env: { DATABASE_URL: databaseUrl() },
+  });
+  return { code: res.code, out: res.stdout, err: res.stderr };
 }
 
 stackTest("deno task health prints the rules table from SQL", async () => {

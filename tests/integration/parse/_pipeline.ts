@@ -4,28 +4,14 @@
  * supabase-js Storage uploads as the service role (what generate-conversation does), the storage trigger, pg_net,
  * the functions host, and SQL for reading state and for calling the sweeper as pg_cron would.
  */
-import { join } from "node:path";
 import postgres from "postgres";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { CONVERSATION_BUCKET, rawObjectPath, sha256Hex } from "../../../shared/adapters/object_store.ts";
-import { stateDir } from "../../../local/paths.ts";
+import { stackEnv } from "../../support/stack.ts";
 
-const stackEnvSchema = z.object({
-  SUPABASE_URL: z.string(),
-  SUPABASE_SERVICE_ROLE_KEY: z.string(),
-  SUPABASE_ANON_KEY: z.string(),
-  SUPABASE_DB_URL: z.string(),
-  ANTHROPIC_BASE_URL: z.string(),
-});
-export type StackEnv = z.infer<typeof stackEnvSchema>;
-
-let cachedEnv: StackEnv | null = null;
-export function stackEnv(): StackEnv {
-  cachedEnv ??= stackEnvSchema.parse(JSON.parse(Deno.readTextFileSync(join(stateDir(), "stack.env.json"))));
-  return cachedEnv;
-}
+export { stackEnv };
 
 let client: postgres.Sql | null = null;
 /** One shared connection pool for the test module; closed by `closePipeline()`. */

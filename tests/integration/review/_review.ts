@@ -9,7 +9,7 @@
  * project_url is pointed away and restored), so the deployed parse-conversation (the current parser) does not
  * race the old one.
  */
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { createSql, type Sql } from "../../../shared/adapters/db.ts";
 import {
   CONVERSATION_BUCKET,

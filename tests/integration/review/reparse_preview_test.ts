@@ -17,22 +17,13 @@ import {
   quotesRaw,
   rowOf,
 } from "./_review.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
-async function reparseCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function reparseCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = stackEnv();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/reparse.ts", ...args],
-    cwd: new URL("../../..", import.meta.url),
-    env: {
-      SUPABASE_URL: env.SUPABASE_URL,
-      SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY,
-      NO_COLOR: "1",
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return runDeno(["run", "-A", "cli/reparse.ts", ...args], {
+    env: { SUPABASE_URL: env.SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY },
+  });
 }
 
 stackTest(

@@ -18,6 +18,7 @@ import {
   review,
   rowOf,
 } from "./_review.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
 const CORRECTED = {
   conversation_metadata: {
@@ -267,19 +268,11 @@ stackTest(
     const alice = await createTestUser();
     for (let i = 0; i < 3; i++) await failedByOldParser(alice.id, quotesRaw());
     const env = stackEnv();
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "cli/reparse.ts", "--user", alice.id, "--limit", "2", "--batch-size", "1"],
-      cwd: new URL("../../..", import.meta.url),
-      env: {
-        SUPABASE_URL: env.SUPABASE_URL,
-        SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY,
-        NO_COLOR: "1",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { code, stdout, stderr } = await runDeno(
+      ["run", "-A", "cli/reparse.ts", "--user", alice.id, "--limit", "2", "--batch-size", "1"],
+      { env: { SUPABASE_URL: env.SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: env.SUPABASE_SERVICE_ROLE_KEY } },
+    );
+    assert.equal(code, 0, stderr);
     assert.match(stdout, /^reparse: call 1: 2\/3 re-parsed \(completed 2\), 1 left$/m);
     assert.match(stdout, /^reparse: call 2: 3\/3 re-parsed \(completed 1\), 0 left$/m);
     assert.match(stdout, /after: {2}completed 3; method jsonrepair 3/);

@@ -9,17 +9,10 @@ import { cliDbUrl, REPO_ROOT } from "../../../local/paths.ts";
 import { supabaseCli } from "../../../local/proc.ts";
 import { RAW_STORAGE_VERSION, withoutTransactionControl } from "../../../cli/rollback.ts";
 import { createScratchDb, type ScratchDb } from "../database/_scratch_db.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
-async function task(script: string, args: string[]): Promise<{ code: number; out: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(REPO_ROOT, script), ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, out: dec.decode(res.stdout) + dec.decode(res.stderr) };
+function task(script: string, args: string[]): Promise<{ code: number; out: string }> {
+  return runDeno(["run", "-A", join(REPO_ROOT, script), ...args]);
 }
 
 /** `supabase db push --db-url URL --yes`, the runbook's Step 2 command (it keeps the migration ledger). */

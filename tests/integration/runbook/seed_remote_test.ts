@@ -7,17 +7,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../../local/paths.ts";
 import { createScratchDb } from "../database/_scratch_db.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
-async function seedRemote(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(REPO_ROOT, "cli/seed_remote.ts"), ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, stdout: dec.decode(res.stdout), stderr: dec.decode(res.stderr) };
+function seedRemote(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runDeno(["run", "-A", join(REPO_ROOT, "cli/seed_remote.ts"), ...args]);
 }
 
 Deno.test("seed:remote: dry run, load, idempotent re-run, named user, exports for Step 5", async () => {

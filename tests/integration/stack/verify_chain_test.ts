@@ -7,20 +7,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cliDbUrl, REPO_ROOT } from "../../../local/paths.ts";
 import { supabaseCli } from "../../../local/proc.ts";
-import { syncSecrets } from "../../../cli/secrets_sync.ts";
+import { syncSecrets } from "../../../local/sync_secrets.ts";
 import { createScratchDb } from "../database/_scratch_db.ts";
 import { serviceKey, stackEnv, stackTest } from "../../support/stack.ts";
+import { runDeno } from "../../support/run_deno.ts";
 
-async function verify(args: string[]): Promise<{ code: number; out: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(REPO_ROOT, "cli", "verify.ts"), ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: res.code, out: dec.decode(res.stdout) + dec.decode(res.stderr) };
+function verify(args: string[]): Promise<{ code: number; out: string }> {
+  return runDeno(["run", "-A", join(REPO_ROOT, "cli", "verify.ts"), ...args]);
 }
 
 function failLines(out: string): string[] {

@@ -4,7 +4,7 @@ import {
   isValidBucketName,
   isValidKey,
   parseSize,
-} from "../../../../../local/gateway/storage/api.ts";
+} from "../../../../../local/gateway/storage/limits.ts";
 
 Deno.test("isValidKey() follows storage-api's key regex", () => {
   for (const ok of ["raw/u/c.json", "a b/c(d)!*'&$=@;:+,?-_.txt"]) assert.ok(isValidKey(ok), ok);

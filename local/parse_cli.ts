@@ -6,11 +6,16 @@
  *   logs              stderr; tables and results: stdout (so `> file` and pipes get only the results)
  *
  * `parseCli()` wraps node:util's parseArgs (strict) with that contract; `usageOf()` is what --help prints.
+ *
+ * It lives in local/ (it was cli/_cli.ts) because local/, cli/ and bench/ all have commands: the rule of the
+ * arrows is cli/ → local/ → shared/ (bench/ and tests/support/ may import local/ too), never back, so library
+ * code any command needs lives in local/ and cli/ files are entry points only.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
+/** The exit status of a bad command line (2, like getopt-based tools), distinct from a failed run (1). */
 export const EXIT_USAGE = 2;
 
 /** The opening `/** … *\/` comment of a module, without its stars: the usage --help prints. */
@@ -40,6 +45,7 @@ export function usageError(name: string, err: unknown): string {
   return `${name}: ${msg.split("\n")[0].replace(/\. To specify a positional argument.*$/, "")} (see --help)`;
 }
 
+/** Where a command writes and how it exits: Deno's by default, a recorder in tests. */
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
