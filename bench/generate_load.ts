@@ -20,12 +20,12 @@
  * Results: docs/BENCHMARKS.md, "generate-conversation".
  */
 import { parseCli } from "../cli/_cli.ts";
-import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
-import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
+import { anthropicClaudeClient } from "../shared/adapters/anthropic_claude_client.ts";
+import { postgresUsageLimiter } from "../shared/adapters/postgres_usage_limiter.ts";
 import { liftGenerateLimits } from "../local/usage_limits.ts";
-import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
-import { createSql } from "../shared/adapters/db.ts";
-import { supabaseObjectStore } from "../shared/adapters/object_store.ts";
+import { postgresConversationRepo } from "../shared/adapters/postgres_conversation_repo.ts";
+import { createSql } from "../shared/adapters/postgres_sql.ts";
+import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
 import { systemClock } from "../shared/generate/generate.ts";
 import { handleGenerateConversation } from "../shared/generate/handler.ts";
 import { parseServerTiming } from "../shared/generate/timing.ts";

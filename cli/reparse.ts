@@ -26,7 +26,9 @@ import { parseCli } from "./_cli.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { stateDir } from "../local/paths.ts";
-import { type DownloadResult, sha256Hex, supabaseObjectStore } from "../shared/adapters/object_store.ts";
+import type { DownloadResult } from "../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../shared/pipeline/sha256.ts";
+import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
 import { numberFromEnv } from "../shared/env.ts";
 import {
   createParser,

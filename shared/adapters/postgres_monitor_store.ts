@@ -23,7 +23,7 @@ import type {
   MonitorStore,
   NoticeClaimOptions,
 } from "../monitor/monitor_store.ts";
-import type { Sql, TxSql } from "./db.ts";
+import type { Sql, TxSql } from "./postgres_sql.ts";
 
 export type Queryable = Sql | TxSql;
 

@@ -23,10 +23,12 @@
  * called by: shared/generate/handler.ts; next: the storage trigger on_raw_object_stored → parse-conversation
  */
 import type { z } from "zod";
-import { type ClaudeClient, type ClaudeFailure } from "../adapters/claude.ts";
-import type { ConversationRepo, ConversationState } from "../adapters/conversation_repo.ts";
-import { isTransientDbError, translateDbError } from "../adapters/db.ts";
-import { type ObjectStore, rawObjectPath, sha256Hex } from "../adapters/object_store.ts";
+import type { ClaudeClient, ClaudeFailure } from "../pipeline/claude_client.ts";
+import type { ConversationRepo, ConversationState } from "../pipeline/conversation_repo.ts";
+import { isTransientDbError, translateDbError } from "../adapters/postgres_sql.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
+import { rawObjectPath } from "../pipeline/object_paths.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
 import { AppError, appError } from "../errors.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
 import { conversationJsonSchema } from "../parse/schema.ts";

@@ -17,7 +17,7 @@ import { readJsonBody, requireMethod } from "../http/request.ts";
 import { errorResponse, json } from "../http/respond.ts";
 import type { Handler } from "../http/serve.ts";
 import { appError } from "../errors.ts";
-import { isTransientDbError } from "../adapters/db.ts";
+import { isTransientDbError } from "../adapters/postgres_sql.ts";
 import { generateConversation, type GenerateDeps, type GenerateOutcome } from "./generate.ts";
 import {
   GenerateRequestSchema,

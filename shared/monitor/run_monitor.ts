@@ -8,7 +8,7 @@
  *
  * A failing webhook never fails the run: the outcome is recorded on the alert row and retried next run.
  */
-import { type AlertSink, WEBHOOK_NOT_CONFIGURED } from "../adapters/alert_webhook.ts";
+import { type AlertSink, WEBHOOK_NOT_CONFIGURED } from "./alert_sink.ts";
 import { logger } from "../log.ts";
 import { type AlertAction, evaluateRules, type RuleStatus } from "./evaluate_rules.ts";
 import { formatNotice } from "./format_notice.ts";

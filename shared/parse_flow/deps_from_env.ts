@@ -2,9 +2,9 @@
  * The parse function's dependencies from the hosted environment, validated once at boot (a bad setting fails
  * the worker's boot, not the first request). Settings and defaults: docs/PARSE_FLOW.md "Settings".
  */
-import { createSql } from "../adapters/db.ts";
-import { supabaseObjectStore } from "../adapters/object_store.ts";
-import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/parse_queue_postgres.ts";
+import { createSql } from "../adapters/postgres_sql.ts";
+import { supabaseObjectStore } from "../adapters/supabase_object_store.ts";
+import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/postgres_parse_queue.ts";
 import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
 import { redactInLogs } from "../log.ts";
 import { createParser, DEFAULT_MAX_RAW_BYTES, PARSER_VERSION } from "../parse/mod.ts";

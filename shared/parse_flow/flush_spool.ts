@@ -11,7 +11,8 @@
  * (409), checks it holds the same bytes and deletes the row. An object at that path with other bytes (a user
  * upload raced the flush) is replaced: the spooled bytes are what Claude sent.
  */
-import { rawObjectPath, sha256Hex } from "../adapters/object_store.ts";
+import { rawObjectPath } from "../pipeline/object_paths.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
 import type { ParseFlowDeps } from "./parse_conversation.ts";
 import type { SpooledRaw } from "./parse_queue.ts";

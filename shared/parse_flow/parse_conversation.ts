@@ -13,8 +13,16 @@
  * Never throws: every path ends in a result value, logged with the conversation id.
  */
 import { errorPattern, type ParseMethod, type ParseResult } from "../parse/mod.ts";
-import { finalObjectPath, type ObjectStore, sha256Hex } from "../adapters/object_store.ts";
-import { isTransientDbError } from "../adapters/db.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
+import { finalObjectPath } from "../pipeline/object_paths.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
+import {
+  type ContentFailureCode,
+  GAVE_UP_CODE,
+  infraCodeOf,
+  InfraFailure,
+  type InfraFailureCode,
+} from "../pipeline/failures.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
 import { buildFinalFile } from "./final_file.ts";
 import type { ClaimedConversation, ParseQueue, ParseTrigger } from "./parse_queue.ts";
@@ -44,13 +52,13 @@ export type ParseItemResult =
     result: "parse_failed";
     attempt: number;
     outcome: "partial" | "failed" | "gave_up";
-    error_code: string;
+    error_code: ContentFailureCode | typeof GAVE_UP_CODE;
   }
   | {
     conversation_id: string;
     result: "released";
     attempt: number;
-    error_code: string;
+    error_code: InfraFailureCode;
     next_attempt_at: string;
   }
   | {
@@ -62,19 +70,12 @@ export type ParseItemResult =
     status?: string | null;
   }
   /** The database could not be reached to claim or release: nothing changed; the sweeper retries later. */
-  | { conversation_id: string; result: "error"; error_code: string };
-
-/** Raised inside the flow for failures that must release the claim; caught in `parseConversation`. */
-class InfraFailure extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
+  | { conversation_id: string; result: "error"; error_code: InfraFailureCode };
 
 interface ContentFailure {
   readonly outcome: "partial" | "failed";
   readonly method: ParseMethod | null;
-  readonly code: string;
+  readonly code: ContentFailureCode;
   readonly message: string;
   readonly truncated: boolean;
   readonly partial: unknown | null;
@@ -156,17 +157,14 @@ export async function parseConversation(
     };
     return await fail(deps, claimed, unusable, computedSha, triggeredBy, elapsed);
   } catch (err) {
-    const code = err instanceof InfraFailure
-      ? err.code
-      : isTransientDbError(err)
-      ? "database_unavailable"
-      : "internal";
+    // InfraFailure is thrown here and by the adapters (a database outage is translated at their edge).
+    const code = infraCodeOf(err);
     if (code === "internal") logger.error("parse_internal_error", { ...log, error: describe(err) });
     return await release(deps, claimed, code, describe(err), triggeredBy, elapsed);
   }
 }
 
-function contentFailure(code: string, message: string): ContentFailure {
+function contentFailure(code: ContentFailureCode, message: string): ContentFailure {
   return {
     outcome: "failed",
     method: null,
@@ -299,7 +297,7 @@ async function fail(
 async function release(
   deps: ParseFlowDeps,
   claimed: ClaimedConversation,
-  code: string,
+  code: InfraFailureCode,
   message: string,
   triggeredBy: ParseTrigger,
   elapsed: () => number,
@@ -348,7 +346,7 @@ async function release(
           result: "parse_failed",
           attempt: claimed.attempt,
           outcome: "gave_up",
-          error_code: "parse_gave_up",
+          error_code: GAVE_UP_CODE,
         };
       case "lost_claim":
         logger.warn("parse_lost_claim", log, "claim taken over before the release was written");

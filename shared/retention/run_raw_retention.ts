@@ -10,7 +10,7 @@
  * Order per batch: mark in SQL → remove through Storage → on a Storage error, unmark. A run that dies between
  * mark and remove leaves marked rows whose objects still exist; the next run finishes them first.
  */
-import type { ObjectStore } from "../adapters/object_store.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
 import { logger } from "../log.ts";
 import type { RetentionStore } from "./retention_store.ts";
 

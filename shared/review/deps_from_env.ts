@@ -8,8 +8,8 @@
  *   REVIEW_RETRY_ALL_BUDGET_MS   wall clock one retry-all call spends before answering with a cursor
  *                                (default 60000; the hosted wall-clock limit is 150 s)
  */
-import { createSql } from "../adapters/db.ts";
-import { postgresReviewRepo } from "../adapters/review_repo.ts";
+import { createSql } from "../adapters/postgres_sql.ts";
+import { postgresReviewRepo } from "../adapters/postgres_review_repo.ts";
 import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
 import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
 import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";

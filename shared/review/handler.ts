@@ -9,7 +9,8 @@
  * next: shared/review/reparse.ts (retry), shared/review/retry_all.ts, shared/parse_flow/final_file.ts (resolve),
  * shared/adapters/review_repo.ts (SQL).
  */
-import { finalObjectPath, type ObjectStore } from "../adapters/object_store.ts";
+import { finalObjectPath } from "../pipeline/object_paths.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
 import { appError } from "../errors.ts";
 import { type Caller, resolveCaller } from "../http/auth.ts";
 import { readBodyText, readJsonBody } from "../http/request.ts";

@@ -21,7 +21,8 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { CONVERSATION_BUCKET, sha256Hex } from "../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../shared/pipeline/sha256.ts";
 import { PG_BIN } from "../../local/paths.ts";
 import { closeSql, serviceClient, serviceKey, sql, stackEnv, standinAdmin } from "./stack.ts";
 

@@ -5,11 +5,11 @@
  * next: shared/generate/handler.ts → shared/generate/generate.ts → Storage trigger on_raw_object_stored →
  * parse-conversation
  */
-import { anthropicClaudeClient } from "../../../shared/adapters/claude.ts";
-import { postgresConversationRepo } from "../../../shared/adapters/conversation_repo.ts";
-import { createSql } from "../../../shared/adapters/db.ts";
-import { postgresUsageLimiter } from "../../../shared/adapters/usage_limits_postgres.ts";
-import { supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
+import { anthropicClaudeClient } from "../../../shared/adapters/anthropic_claude_client.ts";
+import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
+import { createSql } from "../../../shared/adapters/postgres_sql.ts";
+import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_limiter.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { settingsFromEnv } from "../../../shared/generate/config.ts";
 import { systemClock } from "../../../shared/generate/generate.ts";

@@ -1,8 +1,8 @@
 // raw-retention: deletes old raw objects of completed conversations (opt-in: RAW_RETENTION_DAYS), daily.
 // called by: cron job `raw-retention` (20251120000400_schedule_monitor_and_retention.sql)
 // next: shared/retention/handle_raw_retention.ts → run_raw_retention.ts
-import { createSql } from "../../../shared/adapters/db.ts";
-import { supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
+import { createSql } from "../../../shared/adapters/postgres_sql.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
 import { postgresRetentionStore } from "../../../shared/adapters/postgres_retention_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";

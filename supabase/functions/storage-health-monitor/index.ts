@@ -1,8 +1,9 @@
 // storage-health-monitor: the checklist's monitoring and alerts, every 5 minutes (pg_cron → pg_net).
 // called by: cron job `storage-health-monitor` (20251120000400_schedule_monitor_and_retention.sql)
 // next: shared/monitor/handle_storage_health_monitor.ts → run_monitor.ts → evaluate_rules.ts
-import { noAlertSink, webhookAlertSink } from "../../../shared/adapters/alert_webhook.ts";
-import { createSql } from "../../../shared/adapters/db.ts";
+import { noAlertSink } from "../../../shared/monitor/alert_sink.ts";
+import { webhookAlertSink } from "../../../shared/adapters/webhook_alert_sink.ts";
+import { createSql } from "../../../shared/adapters/postgres_sql.ts";
 import { postgresMonitorStore } from "../../../shared/adapters/postgres_monitor_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";

@@ -31,7 +31,7 @@ import {
   withDurableCommits,
 } from "../../support/faults.ts";
 import postgres from "postgres";
-import { healingSql, isPostgresJsClosedSocketWrite } from "../../../shared/adapters/healing_sql.ts";
+import { healingSql, isPostgresJsClosedSocketWrite } from "../../../shared/adapters/postgres_healing_sql.ts";
 import { isExternalDatabase } from "../../../local/paths.ts";
 import { createTestUser, sql, stackEnv, stackTest } from "../../support/stack.ts";
 

@@ -6,17 +6,12 @@
  * infrastructure failures (Storage down, database down, both) can be staged without stopping the shared stack.
  */
 import assert from "node:assert/strict";
-import { anthropicClaudeClient } from "../../../shared/adapters/claude.ts";
-import { postgresUsageLimiter } from "../../../shared/adapters/usage_limits_postgres.ts";
-import {
-  type ConversationRepo,
-  postgresConversationRepo,
-} from "../../../shared/adapters/conversation_repo.ts";
-import {
-  CONVERSATION_BUCKET,
-  type ObjectStore,
-  supabaseObjectStore,
-} from "../../../shared/adapters/object_store.ts";
+import { anthropicClaudeClient } from "../../../shared/adapters/anthropic_claude_client.ts";
+import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_limiter.ts";
+import type { ConversationRepo } from "../../../shared/pipeline/conversation_repo.ts";
+import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
+import { CONVERSATION_BUCKET, type ObjectStore } from "../../../shared/pipeline/object_store.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
 import { systemClock } from "../../../shared/generate/generate.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { parseServerTiming } from "../../../shared/generate/timing.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { postgresConversationRepo } from "../../../shared/adapters/conversation_repo.ts";
+import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
 import { databaseUrl } from "../../../local/paths.ts";
 
 const SEED = {

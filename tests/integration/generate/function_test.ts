@@ -3,7 +3,7 @@
  * the Storage API, the storage trigger and the Claude stand-in — the same HTTP a client uses.
  */
 import assert from "node:assert/strict";
-import { CONVERSATION_BUCKET } from "../../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
 import { parseServerTiming } from "../../../shared/generate/timing.ts";
 import { malformedRequests } from "../../fixtures/generate/malformed_requests.ts";
 import {

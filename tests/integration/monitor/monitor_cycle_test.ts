@@ -4,12 +4,9 @@
  * webhook that is down; no webhook at all. Each test runs in a rolled-back transaction on an empty pipeline.
  */
 import assert from "node:assert/strict";
-import {
-  noAlertSink,
-  WEBHOOK_NOT_CONFIGURED,
-  webhookAlertSink,
-} from "../../../shared/adapters/alert_webhook.ts";
-import type { TxSql } from "../../../shared/adapters/db.ts";
+import { noAlertSink, WEBHOOK_NOT_CONFIGURED } from "../../../shared/monitor/alert_sink.ts";
+import { webhookAlertSink } from "../../../shared/adapters/webhook_alert_sink.ts";
+import type { TxSql } from "../../../shared/adapters/postgres_sql.ts";
 import { postgresMonitorStore } from "../../../shared/adapters/postgres_monitor_store.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { type MonitorDeps, runMonitor } from "../../../shared/monitor/run_monitor.ts";

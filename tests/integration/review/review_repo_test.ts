@@ -5,8 +5,8 @@
  * for fresh users, so other tests' rows never show.
  */
 import assert from "node:assert/strict";
-import { createSql } from "../../../shared/adapters/db.ts";
-import { postgresReviewRepo } from "../../../shared/adapters/review_repo.ts";
+import { createSql } from "../../../shared/adapters/postgres_sql.ts";
+import { postgresReviewRepo } from "../../../shared/adapters/postgres_review_repo.ts";
 import { encodeCursor } from "../../../shared/review/cursor.ts";
 import { parseListQuery } from "../../../shared/review/list_query.ts";
 import type { WrittenFinal } from "../../../shared/review/repo.ts";

@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  type AlertSink,
-  noAlertSink,
-  WEBHOOK_NOT_CONFIGURED,
-} from "../../../shared/adapters/alert_webhook.ts";
+import { type AlertSink, noAlertSink, WEBHOOK_NOT_CONFIGURED } from "../../../shared/monitor/alert_sink.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import type { RuleThreshold, RuleValue } from "../../../shared/monitor/evaluate_rules.ts";
 import type { SlackMessage } from "../../../shared/monitor/format_notice.ts";

@@ -3,8 +3,8 @@
  * attempt fencing, consecutive infrastructure failures) and an ObjectStore with switchable failures. Both record
  * every call so tests assert what was written, not how.
  */
-import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/adapters/object_store.ts";
-import { sha256Hex } from "../../../shared/adapters/object_store.ts";
+import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import type {
   ClaimResult,
   FinishCompleted,

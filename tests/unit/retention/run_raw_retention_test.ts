@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ObjectStore } from "../../../shared/adapters/object_store.ts";
+import type { ObjectStore } from "../../../shared/pipeline/object_store.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import type {
   RetentionCandidate,

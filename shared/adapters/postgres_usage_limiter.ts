@@ -7,7 +7,7 @@
  * supabase/functions/generate-conversation/index.ts
  */
 import { z } from "zod";
-import type { Sql } from "./db.ts";
+import type { Sql } from "./postgres_sql.ts";
 import { GENERATE_LIMITS, type Reservation, type UsageLimiter } from "../generate/usage_budget.ts";
 
 const ReservationRow = z.object({

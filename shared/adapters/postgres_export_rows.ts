@@ -3,7 +3,7 @@
  * `public.conversations` in (created_at, conversation_id) order. created_at travels as UTC text with
  * microseconds, so the cursor compares exactly (a JS Date would drop the microseconds and repeat or skip rows).
  */
-import type { Sql } from "./db.ts";
+import type { Sql } from "./postgres_sql.ts";
 import type { ExportFilter } from "../export/filter.ts";
 import { type Cursor, type ExportRow, exportRowSchema } from "../export/row.ts";
 
