@@ -29,7 +29,7 @@ import type {
   ClaudeFailure,
   ClaudeRequest,
   ClaudeUsage,
-} from "../pipeline/claude_client.ts";
+} from "../generate/claude_client.ts";
 
 function deltaChars(event: StreamEvent): number {
   const d = event.delta as Record<string, unknown> | undefined;

@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import type { Sql } from "./postgres_sql.ts";
-import type { ConversationRepo, ConversationState } from "../pipeline/conversation_repo.ts";
+import type { ConversationRepo, ConversationState } from "../generate/conversation_repo.ts";
 
 const stateSchema = z.object({
   conversation_id: z.string(),

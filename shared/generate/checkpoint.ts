@@ -13,8 +13,8 @@
  *
  * used by: shared/generate/generate.ts (ClaudeRequest.onProgress); docs/GENERATE.md "Stream checkpoints"
  */
-import type { ClaudeProgress } from "../pipeline/claude_client.ts";
-import type { ClaudeRecord, ConversationRepo } from "../pipeline/conversation_repo.ts";
+import type { ClaudeProgress } from "./claude_client.ts";
+import type { ClaudeRecord, ConversationRepo } from "./conversation_repo.ts";
 import { sha256Hex } from "../pipeline/sha256.ts";
 import { logger } from "../log.ts";
 import { estimateCostUsd } from "./cost.ts";

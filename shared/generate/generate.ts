@@ -23,8 +23,8 @@
  * called by: shared/generate/handler.ts; next: the storage trigger on_raw_object_stored → parse-conversation
  */
 import type { z } from "zod";
-import type { ClaudeClient, ClaudeFailure } from "../pipeline/claude_client.ts";
-import type { ConversationRepo, ConversationState } from "../pipeline/conversation_repo.ts";
+import type { ClaudeClient, ClaudeFailure } from "./claude_client.ts";
+import type { ConversationRepo, ConversationState } from "./conversation_repo.ts";
 import { isTransientDbError, translateDbError } from "../adapters/postgres_sql.ts";
 import type { ObjectStore } from "../pipeline/object_store.ts";
 import { rawObjectPath } from "../pipeline/object_paths.ts";

@@ -17,7 +17,7 @@ import { readJsonBody, requireMethod } from "../http/request.ts";
 import { errorResponse, json } from "../http/respond.ts";
 import type { Handler } from "../http/serve.ts";
 import { appError } from "../errors.ts";
-import { isTransientDbError } from "../adapters/postgres_sql.ts";
+import { isUnavailable } from "../pipeline/failures.ts";
 import { generateConversation, type GenerateDeps, type GenerateOutcome } from "./generate.ts";
 import {
   GenerateRequestSchema,
@@ -57,8 +57,9 @@ async function reserve(
   try {
     reservation = await timer.time("db", () => deps.limits.reserveGeneration(input));
   } catch (err) {
-    // Like every database call before Claude: nothing is lost, the client is told to retry.
-    if (isTransientDbError(err)) {
+    // Like every database call before Claude: nothing is lost, the client is told to retry. The limiter's
+    // adapter has translated the driver's failure (shared/adapters/postgres_usage_limiter.ts).
+    if (isUnavailable(err)) {
       throw appError("upstream_unavailable", "Cannot start the generation: the database is unavailable");
     }
     throw err;

@@ -14,7 +14,7 @@
  *
  * called by: shared/generate/handler.ts; adapter: shared/adapters/usage_limits_postgres.ts
  */
-import type { ClaudeClient, ClaudeResult } from "../pipeline/claude_client.ts";
+import type { ClaudeClient, ClaudeResult } from "./claude_client.ts";
 import { AppError, appError } from "../errors.ts";
 import { logger } from "../log.ts";
 

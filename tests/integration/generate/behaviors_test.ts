@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { anthropicClaudeClient } from "../../../shared/adapters/anthropic_claude_client.ts";
 import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_limiter.ts";
-import type { ConversationRepo } from "../../../shared/pipeline/conversation_repo.ts";
+import type { ConversationRepo } from "../../../shared/generate/conversation_repo.ts";
 import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
 import { CONVERSATION_BUCKET, type ObjectStore } from "../../../shared/pipeline/object_store.ts";
 import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";

@@ -10,7 +10,7 @@ import {
   resetStructuredOutputMemory,
   retryAfterMs,
 } from "../../../shared/adapters/anthropic_claude_client.ts";
-import type { ClaudeRequest } from "../../../shared/pipeline/claude_client.ts";
+import type { ClaudeRequest } from "../../../shared/generate/claude_client.ts";
 import { setLogSink } from "../../../shared/log.ts";
 
 setLogSink(() => {});

@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import {
   createSql,
   isTransientDbError,
+  type Sql,
   translatePostgresFailure,
   translatingPostgresFailures,
 } from "../../../shared/adapters/postgres_sql.ts";
 import { postgresParseQueue } from "../../../shared/adapters/postgres_parse_queue.ts";
+import { postgresReviewRepo } from "../../../shared/adapters/postgres_review_repo.ts";
+import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_limiter.ts";
 import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
@@ -53,16 +56,36 @@ Deno.test("translatingPostgresFailures() translates what every method throws and
   await assert.rejects(adapter.bug(), RangeError);
 });
 
-Deno.test("postgresParseQueue() over an unreachable database rejects with the domain's InfraFailure", async () => {
-  // Port 1 on loopback: nothing listens, the connection is refused at once (a real driver failure).
-  const sql = createSql("postgres://postgres@127.0.0.1:1/postgres", { max: 1 });
-  try {
-    const queue = postgresParseQueue(sql);
-    await assert.rejects(
-      queue.claim(crypto.randomUUID(), new Date()),
-      (e) => e instanceof InfraFailure && e.code === "database_unavailable",
-    );
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-});
+// Port 1 on loopback: nothing listens, the connection is refused at once (a real driver failure).
+const UNREACHABLE = "postgres://postgres@127.0.0.1:1/postgres";
+
+const adapters: ReadonlyArray<[string, (sql: Sql) => Promise<unknown>]> = [
+  ["postgresParseQueue().claim", (sql) => postgresParseQueue(sql).claim(crypto.randomUUID(), new Date())],
+  [
+    "postgresReviewRepo().requeue",
+    (sql) => postgresReviewRepo(sql).requeue({ userId: null }, crypto.randomUUID(), new Date()),
+  ],
+  [
+    "postgresUsageLimiter().reserveGeneration",
+    (sql) =>
+      postgresUsageLimiter(sql).reserveGeneration({
+        userId: crypto.randomUUID(),
+        maxTokens: 1,
+        isService: false,
+      }),
+  ],
+];
+
+for (const [name, call] of adapters) {
+  Deno.test(`${name}() over an unreachable database rejects with the domain's InfraFailure`, async () => {
+    const sql = createSql(UNREACHABLE, { max: 1 });
+    try {
+      await assert.rejects(
+        call(sql),
+        (e) => e instanceof InfraFailure && e.code === "database_unavailable",
+      );
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+}

@@ -8,7 +8,7 @@ import type {
   ClaudeClient,
   ClaudeFailure,
   ClaudeRequest,
-} from "../../../shared/pipeline/claude_client.ts";
+} from "../../../shared/generate/claude_client.ts";
 import type {
   ClaudeRecord,
   ConversationRepo,
@@ -17,7 +17,7 @@ import type {
   ScaffoldingIds,
   SpoolInput,
   WriteAheadInput,
-} from "../../../shared/pipeline/conversation_repo.ts";
+} from "../../../shared/generate/conversation_repo.ts";
 import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
 import type { Clock, GenerateDeps } from "../../../shared/generate/generate.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";

@@ -5,6 +5,7 @@
  * an idempotent retry is never refused. The SQL's own rules are tested against PostgreSQL
  * (supabase/tests/database/120_usage_limits.test.sql, tests/integration/generate/usage_limits_test.ts).
  */
+import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 import assert from "node:assert/strict";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { setLogSink } from "../../../shared/log.ts";
@@ -135,8 +136,8 @@ Deno.test("the service key acting for a user is reserved as the service (exempt 
 
 Deno.test("a database outage at the reservation is a 503 to retry, before any row or Claude call", async () => {
   const h = harness();
-  h.limits.reserveGeneration = () =>
-    Promise.reject(Object.assign(new Error("down"), { code: "ECONNREFUSED" }));
+  // What the Postgres adapter throws for a refused connection (tests/unit/adapters/postgres_sql_test.ts).
+  h.limits.reserveGeneration = () => Promise.reject(new InfraFailure("database_unavailable", "down"));
   const res = await handleGenerateConversation(h.deps)(post({}));
   assert.equal(res.status, 503);
   assert.equal((await res.json()).error.code, "upstream_unavailable");

@@ -4,7 +4,7 @@
  * translates every SDK and HTTP failure at its edge into a `ClaudeFailure` value (it never throws). Tests pass
  * fakes.
  */
-import type { JsonObject } from "../generate/message_assembler.ts";
+import type { JsonObject } from "./message_assembler.ts";
 
 export interface ClaudeRequest {
   model: string;
