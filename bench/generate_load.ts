@@ -26,7 +26,7 @@ import { liftGenerateLimits } from "../local/usage_limits.ts";
 import { postgresConversationRepo } from "../shared/adapters/postgres_conversation_repo.ts";
 import { createSql } from "../shared/adapters/postgres_sql.ts";
 import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
-import { systemClock } from "../shared/generate/generate.ts";
+import { systemClock } from "../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../shared/generate/handler.ts";
 import { parseServerTiming } from "../shared/generate/timing.ts";
 import { setLogSink } from "../shared/log.ts";

@@ -46,19 +46,7 @@ import type { GenerateRequest } from "./request.ts";
 import type { GenerateSettings } from "./config.ts";
 import type { PhaseTimer } from "./timing.ts";
 import { StreamCheckpointer } from "./checkpoint.ts";
-
-export interface Clock {
-  now(): Date;
-  /** Milliseconds from an arbitrary origin, for durations. */
-  monotonic(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => new Date(),
-  monotonic: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+import type { Clock } from "../pipeline/clock.ts";
 
 export interface GenerateDeps {
   repo: ConversationRepo;

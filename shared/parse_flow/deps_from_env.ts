@@ -2,6 +2,7 @@
  * The parse function's dependencies from the hosted environment, validated once at boot (a bad setting fails
  * the worker's boot, not the first request). Settings and defaults: docs/PARSE_FLOW.md "Settings".
  */
+import { systemClock } from "../pipeline/clock.ts";
 import { createSql } from "../adapters/postgres_sql.ts";
 import { supabaseObjectStore } from "../adapters/supabase_object_store.ts";
 import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/postgres_parse_queue.ts";
@@ -31,8 +32,7 @@ export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
         maxRawBytes: numberFromEnv(env, "PARSE_MAX_RAW_BYTES", DEFAULT_MAX_RAW_BYTES),
       }),
       parserVersion: PARSER_VERSION,
-      now: () => new Date(),
-      clock: () => performance.now(),
+      clock: systemClock,
     },
     serviceKeys: platform.serviceKeys,
     concurrency: Math.max(1, concurrency),

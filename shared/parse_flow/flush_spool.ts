@@ -43,7 +43,7 @@ async function flushOne(deps: ParseFlowDeps, item: SpooledRaw): Promise<SpoolIte
     logger.error("spool_sha256_mismatch", { ...ctx, expected: item.rawSha256, actual: actualSha });
   }
   const defer = async (error: string): Promise<SpoolItemResult> => {
-    await deps.queue.deferSpool(id, deps.now(), error);
+    await deps.queue.deferSpool(id, deps.clock.now(), error);
     logger.warn("spool_upload_deferred", { ...ctx, error });
     return { conversation_id: id, result: "deferred", error };
   };
@@ -80,7 +80,7 @@ async function flushOne(deps: ParseFlowDeps, item: SpooledRaw): Promise<SpoolIte
 }
 
 export async function flushSpool(deps: ParseFlowDeps, limit: number): Promise<SpoolFlushResult> {
-  const items = await deps.queue.leaseSpool(deps.now(), limit);
+  const items = await deps.queue.leaseSpool(deps.clock.now(), limit);
   const out: SpoolFlushResult = {
     leased: items.length,
     uploaded: 0,

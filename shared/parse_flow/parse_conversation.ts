@@ -12,6 +12,7 @@
  *   release the claim with backoff; the SQL side sends the item to review only after many in a row.
  * Never throws: every path ends in a result value, logged with the conversation id.
  */
+import type { Clock } from "../pipeline/clock.ts";
 import { errorPattern, type ParseMethod, type ParseResult } from "../parse/mod.ts";
 import type { ObjectStore } from "../pipeline/object_store.ts";
 import { finalObjectPath } from "../pipeline/object_paths.ts";
@@ -33,9 +34,8 @@ export interface ParseFlowDeps {
   /** The parse engine (`parseStoredResponse`): pure, never throws. */
   readonly parse: (raw: Uint8Array) => ParseResult;
   readonly parserVersion: string;
-  readonly now: () => Date;
-  /** Milliseconds for durations (performance.now in production). */
-  readonly clock: () => number;
+  /** Wall time for the claim, the lease and the attempts log; monotonic time for durations and budgets. */
+  readonly clock: Clock;
 }
 
 export type ParseItemResult =
@@ -92,11 +92,11 @@ export async function parseConversation(
   conversationId: string,
   triggeredBy: ParseTrigger,
 ): Promise<ParseItemResult> {
-  const started = deps.clock();
+  const started = deps.clock.monotonic();
   const ctx = { conversation_id: conversationId, triggered_by: triggeredBy };
   let claimed: ClaimedConversation;
   try {
-    const claim = await deps.queue.claim(conversationId, deps.now());
+    const claim = await deps.queue.claim(conversationId, deps.clock.now());
     if (claim.claimed === null) {
       logger.debug("parse_skipped", { ...ctx, status: claim.status });
       return {
@@ -115,7 +115,7 @@ export async function parseConversation(
   const attempt = claimed.attempt;
   const log = { ...ctx, attempt };
   logger.info("parse_started", log, RUNBOOK_LINES.parsing);
-  const elapsed = () => Math.round((deps.clock() - started) * 1000) / 1000;
+  const elapsed = () => Math.round((deps.clock.monotonic() - started) * 1000) / 1000;
 
   try {
     const download = await deps.store.download(claimed.rawPath);
@@ -199,7 +199,7 @@ async function complete(
   const finished = await deps.queue.finishCompleted({
     conversationId: claimed.conversationId,
     attempt: claimed.attempt,
-    now: deps.now(),
+    now: deps.clock.now(),
     parserVersion: result.parserVersion,
     stopReason: result.stopReason,
     computedSha256: computedSha,
@@ -254,7 +254,7 @@ async function fail(
   const finished = await deps.queue.finishFailed({
     conversationId: claimed.conversationId,
     attempt: claimed.attempt,
-    now: deps.now(),
+    now: deps.clock.now(),
     parserVersion: deps.parserVersion,
     stopReason: failure.stopReason,
     computedSha256: computedSha,
@@ -311,7 +311,7 @@ async function release(
     const released = await deps.queue.release({
       conversationId: claimed.conversationId,
       attempt: claimed.attempt,
-      now: deps.now(),
+      now: deps.clock.now(),
       parserVersion: deps.parserVersion,
       errorCode: code,
       errorMessage: message,

@@ -150,7 +150,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
   return async (req) => {
     const url = new URL(req.url);
     // Authenticate before routing: a caller without a token learns nothing, not even which paths exist.
-    const caller = resolveCaller(req, deps.serviceKeys, deps.flow.now().getTime());
+    const caller = resolveCaller(req, deps.serviceKeys, deps.flow.clock.now().getTime());
     const route = matchRoute(req.method, url.pathname);
     const scope = repoScope(caller);
     const actor = caller.kind === "user" ? caller.userId : "service";
@@ -178,7 +178,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
       case "get": {
         const bundle = await deps.repo.get(scope, route.conversationId);
         if (bundle === null) refuse("not_found", "read", route.conversationId);
-        return json(await detail(deps, bundle, deps.flow.now()));
+        return json(await detail(deps, bundle, deps.flow.clock.now()));
       }
 
       case "retry": {
@@ -202,7 +202,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
       case "resolve": {
         const body = parseResolveRequest(await readJsonBody(req, z.unknown(), MAX_RESOLVE_BODY_BYTES));
         const reviewedBy = reviewer(caller, body.reviewedBy);
-        const now = deps.flow.now();
+        const now = deps.flow.clock.now();
         const refusal = await deps.repo.resolve(scope, route.conversationId, {
           reviewedBy,
           notes: body.notes,
@@ -243,7 +243,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
         const refusal = await deps.repo.dismiss(scope, route.conversationId, {
           reviewedBy,
           reason: body.reason,
-          now: deps.flow.now(),
+          now: deps.flow.clock.now(),
         });
         if (refusal !== null) refuse(refusal, "dismiss", route.conversationId);
         logger.info("review_dismissed", {

@@ -37,7 +37,7 @@ export async function reparse(
 ): Promise<ReparseResult> {
   let refusal: Refusal | null;
   try {
-    refusal = await deps.repo.requeue(scope, conversationId, deps.flow.now());
+    refusal = await deps.repo.requeue(scope, conversationId, deps.flow.clock.now());
   } catch (err) {
     // Same contract as parseConversation: a database outage is a result (nothing changed), not a crash. The
     // repo's adapter has already translated the driver's failure into the domain's InfraFailure.

@@ -12,7 +12,7 @@ import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_li
 import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
 import { platformEnv } from "../../../shared/env.ts";
 import { settingsFromEnv } from "../../../shared/generate/config.ts";
-import { systemClock } from "../../../shared/generate/generate.ts";
+import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
 import { redactInLogs } from "../../../shared/log.ts";

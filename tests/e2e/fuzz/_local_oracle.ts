@@ -12,7 +12,7 @@
 import { translateApiKey } from "../../../local/gateway/api_keys.ts";
 import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, verifyJwt } from "../../../local/keys.ts";
 import { settingsFromEnv } from "../../../shared/generate/config.ts";
-import { systemClock } from "../../../shared/generate/generate.ts";
+import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
 import { setLogSink } from "../../../shared/log.ts";
@@ -71,8 +71,7 @@ export class LocalOracle {
       store: tripwire(hits),
       parse: () => tripwire(hits),
       parserVersion: "fuzz",
-      now: () => new Date(),
-      clock: () => performance.now(),
+      clock: { now: () => new Date(), monotonic: () => performance.now(), sleep: () => Promise.resolve() },
     };
     const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
     const serviceKeys = world.serviceKeys;

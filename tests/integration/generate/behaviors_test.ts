@@ -12,7 +12,7 @@ import type { ConversationRepo } from "../../../shared/generate/conversation_rep
 import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
 import { CONVERSATION_BUCKET, type ObjectStore } from "../../../shared/pipeline/object_store.ts";
 import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
-import { systemClock } from "../../../shared/generate/generate.ts";
+import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { parseServerTiming } from "../../../shared/generate/timing.ts";
 import { setLogSink } from "../../../shared/log.ts";

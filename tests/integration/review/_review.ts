@@ -63,8 +63,7 @@ function oldFlow() {
     store: supabaseObjectStore(stackEnv().SUPABASE_URL, serviceKey()),
     parse: createParser({ version: OLD_VERSION, steps: ["direct", "extract"] }),
     parserVersion: OLD_VERSION,
-    now: () => new Date(),
-    clock: () => (t += 1),
+    clock: { now: () => new Date(), monotonic: () => (t += 1), sleep: () => Promise.resolve() },
   };
 }
 

@@ -19,7 +19,8 @@ import type {
   WriteAheadInput,
 } from "../../../shared/generate/conversation_repo.ts";
 import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
-import type { Clock, GenerateDeps } from "../../../shared/generate/generate.ts";
+import type { Clock } from "../../../shared/pipeline/clock.ts";
+import type { GenerateDeps } from "../../../shared/generate/generate.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";
 import type { Reservation, UsageLimiter } from "../../../shared/generate/usage_budget.ts";
 

@@ -296,8 +296,7 @@ export function fakeDeps(
     store,
     parse: parseStoredResponse,
     parserVersion: PARSER_VERSION,
-    now: () => NOW,
-    clock: () => (t += 5),
+    clock: { now: () => NOW, monotonic: () => (t += 5), sleep: () => Promise.resolve() },
     ...overrides,
   };
 }

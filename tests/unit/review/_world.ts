@@ -380,8 +380,7 @@ export class World {
       store: this.store,
       parse: parser,
       parserVersion: version,
-      now: () => this.now,
-      clock: () => tick++,
+      clock: { now: () => this.now, monotonic: () => tick++, sleep: () => Promise.resolve() },
     };
   }
 
