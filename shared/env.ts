@@ -34,7 +34,7 @@ export interface PlatformEnv {
 
 export type EnvSource = { get(name: string): string | undefined };
 
-export function readEnv<T extends z.ZodObject>(schema: T, env: EnvSource): z.infer<T> {
+export function schemaFromEnv<T extends z.ZodObject>(schema: T, env: EnvSource): z.infer<T> {
   const raw: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) raw[key] = env.get(key);
   const parsed = schema.safeParse(raw);
@@ -45,8 +45,8 @@ export function readEnv<T extends z.ZodObject>(schema: T, env: EnvSource): z.inf
   return parsed.data;
 }
 
-export function platformEnv(env: EnvSource): PlatformEnv {
-  const e = readEnv(platformEnvSchema, env);
+export function platformFromEnv(env: EnvSource): PlatformEnv {
+  const e = schemaFromEnv(platformEnvSchema, env);
   const secrets = Object.values(e.SUPABASE_SECRET_KEYS ?? {});
   const serviceKey = e.SUPABASE_SERVICE_ROLE_KEY ?? e.SUPABASE_SECRET_KEYS?.default ?? secrets[0];
   if (!serviceKey) {

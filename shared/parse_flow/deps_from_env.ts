@@ -6,13 +6,13 @@ import { systemClock } from "../pipeline/clock.ts";
 import { createSql } from "../adapters/postgres_sql.ts";
 import { supabaseObjectStore } from "../adapters/supabase_object_store.ts";
 import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/postgres_parse_queue.ts";
-import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
+import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { redactInLogs } from "../log.ts";
 import { createParser, DEFAULT_MAX_RAW_BYTES, PARSER_VERSION } from "../parse/mod.ts";
 import { DEFAULT_BATCH_BUDGET_MS, type ParseHandlerDeps } from "./handle_parse_conversation.ts";
 
 export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
-  const platform = platformEnv(env);
+  const platform = platformFromEnv(env);
   for (const key of platform.serviceKeys) redactInLogs(key);
   const d = DEFAULT_PARSE_QUEUE_SETTINGS;
   const settings = {

@@ -10,12 +10,12 @@
  */
 import { createSql } from "../adapters/postgres_sql.ts";
 import { postgresReviewRepo } from "../adapters/postgres_review_repo.ts";
-import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
+import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
 import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";
 
 export function reviewDepsFromEnv(env: EnvSource): ReviewDeps {
-  const platform = platformEnv(env);
+  const platform = platformFromEnv(env);
   const parse = parseHandlerDepsFromEnv(env);
   const signedUrlSeconds = numberFromEnv(env, "REVIEW_SIGNED_URL_SECONDS", DEFAULT_SIGNED_URL_SECONDS);
   if (signedUrlSeconds < 10 || signedUrlSeconds > 3600) {
