@@ -15,7 +15,6 @@
 import type { Clock } from "../pipeline/clock.ts";
 import { errorPattern, type ParseMethod, type ParseResult } from "../parse/mod.ts";
 import type { ObjectStore } from "../pipeline/object_store.ts";
-import { finalObjectPath } from "../pipeline/object_paths.ts";
 import { sha256Hex } from "../pipeline/sha256.ts";
 import {
   type ContentFailureCode,
@@ -25,7 +24,7 @@ import {
   type InfraFailureCode,
 } from "../pipeline/failures.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
-import { buildFinalFile } from "./final_file.ts";
+import { writeFinalFile } from "./final_file.ts";
 import type { ClaimedConversation, ParseQueue, ParseTrigger } from "./parse_queue.ts";
 
 export interface ParseFlowDeps {
@@ -185,17 +184,14 @@ async function complete(
   triggeredBy: ParseTrigger,
   elapsed: () => number,
 ): Promise<ParseItemResult> {
-  const final = buildFinalFile(result.conversation, claimed.scaffolding);
-  const path = finalObjectPath(claimed.userId, claimed.conversationId);
-  // Upsert: the final file is derived data; a re-parse (or a worker that lost its lease) rewrites the same file.
-  const upload = await deps.store.upload(path, final.bytes, {
-    upsert: true,
-    contentType: "application/json",
-  });
-  if (!upload.ok) {
-    const detail = upload.kind === "exists" ? "it already exists" : upload.message;
-    throw new InfraFailure("final_upload_failed", `Cannot upload the final file ${path}: ${detail}`);
+  const written = await writeFinalFile(deps.store, claimed, result.conversation);
+  if (!written.ok) {
+    throw new InfraFailure(
+      "final_upload_failed",
+      `Cannot upload the final file ${written.path}: ${written.detail}`,
+    );
   }
+  const { final, path } = written;
   const finished = await deps.queue.finishCompleted({
     conversationId: claimed.conversationId,
     attempt: claimed.attempt,
