@@ -44,7 +44,7 @@ import {
 } from "./prompt.ts";
 import type { GenerateRequest } from "./request.ts";
 import type { GenerateSettings } from "./config.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../http/server_timing.ts";
 import { StreamCheckpointer } from "./checkpoint.ts";
 import type { Clock } from "../pipeline/clock.ts";
 

@@ -14,7 +14,7 @@ import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, verifyJwt } from "../../../loc
 import { settingsFromEnv } from "../../../shared/generate/config.ts";
 import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
-import { serveHandler } from "../../../shared/http/serve.ts";
+import { type Handler, serveHandler } from "../../../shared/http/serve.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { handleStorageHealthMonitor } from "../../../shared/monitor/handle_storage_health_monitor.ts";
 import { handleParseConversation } from "../../../shared/parse_flow/handle_parse_conversation.ts";
@@ -45,8 +45,6 @@ export interface LocalVerdict {
   /** Whether the request got past validation to a database, Storage or Claude call. */
   reachedIo: boolean;
 }
-
-type Handler = (req: Request) => Promise<Response>;
 
 /** A stand-in for any dependency object: every method call is counted and fails. */
 function tripwire<T>(hits: { n: number }): T {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
-import { parseServerTiming } from "../../../shared/generate/timing.ts";
+import { parseServerTiming } from "../../../shared/http/server_timing.ts";
 import { malformedRequests } from "../../fixtures/generate/malformed_requests.ts";
 import {
   anonKey,
