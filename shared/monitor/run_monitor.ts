@@ -4,7 +4,7 @@
  *
  * called by: shared/monitor/handle_storage_health_monitor.ts (cron every 5 min), cli/health.ts (dry run)
  * next: shared/monitor/evaluate_rules.ts (decisions), shared/adapters/postgres_monitor_store.ts (SQL),
- *       shared/adapters/alert_webhook.ts (delivery)
+ *       shared/adapters/webhook_alert_sink.ts (delivery)
  *
  * A failing webhook never fails the run: the outcome is recorded on the alert row and retried next run.
  */

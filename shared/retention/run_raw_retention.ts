@@ -5,7 +5,7 @@
  * (20251120000300_create_raw_retention_functions.sql): never a conversation in review, failed or in flight.
  *
  * called by: shared/retention/handle_raw_retention.ts (cron job `raw-retention`, daily)
- * next: shared/adapters/postgres_retention_store.ts (mark / unmark), shared/adapters/object_store.ts (remove)
+ * next: shared/adapters/postgres_retention_store.ts (mark / unmark), shared/adapters/supabase_object_store.ts (remove)
  *
  * Order per batch: mark in SQL → remove through Storage → on a Storage error, unmark. A run that dies between
  * mark and remove leaves marked rows whose objects still exist; the next run finishes them first.

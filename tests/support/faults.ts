@@ -148,7 +148,7 @@ export async function restartPostgres(mode: "fast" | "immediate"): Promise<numbe
       }`,
     );
   }
-  // This process's pool may hold connections the restart broke (see shared/adapters/healing_sql.ts): start afresh.
+  // This process's pool may hold connections the restart broke (see shared/adapters/postgres_healing_sql.ts): start afresh.
   await closeSql();
   await waitForPostgres();
   return performance.now() - started;

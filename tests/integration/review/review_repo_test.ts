@@ -1,5 +1,5 @@
 /**
- * shared/adapters/review_repo.ts against the migrated database: the SQL behind the list (keyset order with equal
+ * shared/adapters/postgres_review_repo.ts against the migrated database: the SQL behind the list (keyset order with equal
  * timestamps, filters, escaping), the detail bundle, and the resolve transaction (row lock, rollback when the
  * upload fails, two concurrent resolves). Rows are written directly in the states the pipeline leaves them in,
  * for fresh users, so other tests' rows never show.
