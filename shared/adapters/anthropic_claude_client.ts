@@ -232,6 +232,11 @@ function usageOf(message: JsonObject): ClaudeUsage {
   };
 }
 
+/**
+ * The `ClaudeClient` port over `@anthropic-ai/sdk`: one streaming call with this module's retry policy and
+ * deadline. Never throws: every SDK, HTTP and network failure comes back as a `ClaudeFailure` value, and a stream
+ * cut after content began comes back as a truncated answer (what arrived is kept, never retried).
+ */
 export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.standinBehavior) headers["x-standin-behavior"] = opts.standinBehavior;

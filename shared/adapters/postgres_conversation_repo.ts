@@ -46,6 +46,11 @@ function toState(row: unknown): ConversationState {
   return stateSchema.parse(row);
 }
 
+/**
+ * The generate flow's `ConversationRepo` over PostgreSQL: each state change is one guarded statement, and zero
+ * rows changed is returned as a value (`false`, `not_generating`), never thrown. Driver errors are not translated
+ * here yet: generate.ts still classifies them itself (docs/ARCHITECTURE.md, known exceptions).
+ */
 export function postgresConversationRepo(sql: Sql): ConversationRepo {
   return {
     async userExists(userId) {

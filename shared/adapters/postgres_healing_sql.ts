@@ -46,6 +46,10 @@ export interface HealingSql {
   end(opts?: { timeout?: number }): Promise<void>;
 }
 
+/**
+ * A postgres.js pool that replaces itself after postgres.js's closed-socket defect (see the header): callers keep
+ * one `sql` handle for the worker's life, and a database restart costs the failed query, never the worker.
+ */
 export function healingSql(make: () => Sql, log: Log): HealingSql {
   let current = make();
   let replaced = 0;

@@ -93,6 +93,11 @@ export function jsonbSafe(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The parse flow's `ParseQueue` over the `private` claim functions: every finish is fenced by the claim's attempt
+ * number, and a lost claim is a `false` / `lost_claim` value. A lost connection reaches the flow as
+ * `InfraFailure("database_unavailable")`, never as a driver error.
+ */
 export function postgresParseQueue(
   sql: Sql,
   settings: ParseQueueSettings = DEFAULT_PARSE_QUEUE_SETTINGS,

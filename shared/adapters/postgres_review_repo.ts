@@ -148,6 +148,11 @@ const previewRow = candidateRow.extend({
   error_code: text,
 });
 
+/**
+ * The review queue's `ReviewRepo` over PostgreSQL: every action is scoped to the caller in SQL (another user's row
+ * is `not_found`), refusals are values, and a lost connection reaches the domain as
+ * `InfraFailure("database_unavailable")`.
+ */
 export function postgresReviewRepo(sql: Sql): ReviewRepo {
   /** UTC, microseconds: the cursor's key format (shared/review/cursor.ts). */
   const iso = (column: string) =>

@@ -11,6 +11,11 @@ import { healingSql } from "./postgres_healing_sql.ts";
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
 
+/**
+ * The functions' connection pool: `prepare: false` for Supavisor's transaction pooler, bigints kept as strings,
+ * and wrapped by `healingSql` so a database restart cannot end the worker. Lazy: nothing connects until the
+ * first query, so building deps at boot never waits on the database.
+ */
 export function createSql(dbUrl: string, opts: { max?: number } = {}): Sql {
   // Wrapped so a database restart during a transaction cannot end the worker (healing_sql.ts).
   return healingSql(() => makeSql(dbUrl, opts), (fields) => logger.warn("postgres_pool_replaced", fields))

@@ -31,6 +31,11 @@ function isUnavailable(status: string, err: unknown): boolean {
   return status === "unknown" || status.startsWith("5") || name === "StorageUnknownError";
 }
 
+/**
+ * The `ObjectStore` port over the Storage API (supabase-js). Never throws: storage-js errors, HTTP statuses and
+ * network failures become `UploadResult` / `DownloadResult` values; a refused service key is `unavailable`, never
+ * `not_found`.
+ */
 export function supabaseObjectStore(
   supabaseUrl: string,
   serviceKey: string,

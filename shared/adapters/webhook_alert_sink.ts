@@ -24,6 +24,11 @@ async function bodyExcerpt(res: Response): Promise<string> {
   }
 }
 
+/**
+ * The monitor's `AlertSink` over a Slack-compatible webhook: one POST with a timeout. Never throws after boot
+ * (a malformed URL throws at boot): a refused or failed delivery is a `DeliveryResult`, and the URL never appears
+ * in its error.
+ */
 export function webhookAlertSink(url: string, opts: WebhookOptions = {}): AlertSink {
   const parsed = new URL(url); // throws at boot for a malformed URL, never per request
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {

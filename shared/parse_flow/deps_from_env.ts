@@ -11,6 +11,7 @@ import { redactInLogs } from "../log.ts";
 import { createParser, DEFAULT_MAX_RAW_BYTES, PARSER_VERSION } from "../parse/mod.ts";
 import { DEFAULT_BATCH_BUDGET_MS, type ParseHandlerDeps } from "./handle_parse_conversation.ts";
 
+/** parse-conversation's deps: the claim queue's settings (PARSE_*), the parser, one pool sized to the concurrency. */
 export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
   const platform = platformFromEnv(env);
   for (const key of platform.serviceKeys) redactInLogs(key);

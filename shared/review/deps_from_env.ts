@@ -14,6 +14,7 @@ import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
 import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";
 
+/** review-queue's deps; the parse flow is parse-conversation's own, so a re-parse runs with identical settings. */
 export function reviewDepsFromEnv(env: EnvSource): ReviewDeps {
   const platform = platformFromEnv(env);
   const parse = parseHandlerDepsFromEnv(env);
