@@ -19,16 +19,17 @@
  * takes a second, so the concurrent requests no longer hit Storage and the database at the same instant).
  * Results: docs/BENCHMARKS.md, "generate-conversation".
  */
+import { serveHandler } from "../shared/http/serve.ts";
 import { parseCli } from "../local/parse_cli.ts";
-import { anthropicClaudeClient } from "../shared/adapters/claude.ts";
-import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
+import { anthropicClaudeClient } from "../shared/adapters/anthropic_claude_client.ts";
+import { postgresUsageLimiter } from "../shared/adapters/postgres_usage_limiter.ts";
 import { liftGenerateLimits } from "../local/usage_limits.ts";
-import { postgresConversationRepo } from "../shared/adapters/conversation_repo.ts";
-import { createSql } from "../shared/adapters/db.ts";
-import { supabaseObjectStore } from "../shared/adapters/object_store.ts";
-import { systemClock } from "../shared/generate/generate.ts";
+import { postgresConversationRepo } from "../shared/adapters/postgres_conversation_repo.ts";
+import { createSql } from "../shared/adapters/postgres_sql.ts";
+import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
+import { systemClock } from "../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../shared/generate/handler.ts";
-import { parseServerTiming } from "../shared/generate/timing.ts";
+import { parseServerTiming } from "../shared/http/server_timing.ts";
 import { setLogSink } from "../shared/log.ts";
 import { closeSql, createTestUser, sql, stackEnv, standinAdmin } from "../tests/support/stack.ts";
 import { ensurePipelineSecrets, SEED_BODY } from "../tests/integration/generate/_helpers.ts";
@@ -142,33 +143,36 @@ if (values["in-process"]) {
     checkpoints.writeMs += Number(l.checkpoint_write_ms ?? 0);
   });
   const db = createSql(env.SUPABASE_DB_URL);
-  const handler = handleGenerateConversation({
-    repo: postgresConversationRepo(db),
-    store: supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
-    claude: anthropicClaudeClient({
-      apiKey: "local-standin",
-      baseURL: env.ANTHROPIC_BASE_URL,
-      timeoutMs: 30_000,
-      maxRetries: 3,
-      deadlineMs: 60_000,
-      headers: { "x-standin-behavior": String(values.behavior) },
-      standinSeed: true,
+  const handler = serveHandler(
+    handleGenerateConversation({
+      repo: postgresConversationRepo(db),
+      store: supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+      claude: anthropicClaudeClient({
+        apiKey: "local-standin",
+        baseURL: env.ANTHROPIC_BASE_URL,
+        timeoutMs: 30_000,
+        maxRetries: 3,
+        deadlineMs: 60_000,
+        headers: { "x-standin-behavior": String(values.behavior) },
+        standinSeed: true,
+      }),
+      clock: systemClock,
+      config: {
+        model: "claude-sonnet-4-5",
+        maxTokens: 24576,
+        parseWaitMs: 0,
+        uploadRetries: 3,
+        uploadTimeoutMs: 15_000,
+        writeAheadLeaseMs: 120_000,
+        checkpointEveryMs: Number(values["checkpoint-ms"]),
+        checkpointEveryChars: Number(values["checkpoint-chars"]),
+        checkpointLeaseMs: 420_000,
+      },
+      serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
+      limits: postgresUsageLimiter(db),
     }),
-    clock: systemClock,
-    config: {
-      model: "claude-sonnet-4-5",
-      maxTokens: 24576,
-      parseWaitMs: 0,
-      uploadRetries: 3,
-      uploadTimeoutMs: 15_000,
-      writeAheadLeaseMs: 120_000,
-      checkpointEveryMs: Number(values["checkpoint-ms"]),
-      checkpointEveryChars: Number(values["checkpoint-chars"]),
-      checkpointLeaseMs: 420_000,
-    },
-    serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
-    limits: postgresUsageLimiter(db),
-  });
+    "generate-conversation",
+  );
   send = handler;
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {

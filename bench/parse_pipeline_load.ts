@@ -27,7 +27,7 @@ import {
   uploadRaw,
   withLostWakeups,
 } from "../tests/integration/parse/_pipeline.ts";
-import { sha256Hex } from "../shared/adapters/object_store.ts";
+import { sha256Hex } from "../shared/pipeline/sha256.ts";
 import { join } from "node:path";
 import { stateDir } from "../local/paths.ts";
 

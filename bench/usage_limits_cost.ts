@@ -15,8 +15,8 @@
  * "Per-user limits".
  */
 import { parseCli } from "../local/parse_cli.ts";
-import { createSql } from "../shared/adapters/db.ts";
-import { postgresUsageLimiter } from "../shared/adapters/usage_limits_postgres.ts";
+import { createSql } from "../shared/adapters/postgres_sql.ts";
+import { postgresUsageLimiter } from "../shared/adapters/postgres_usage_limiter.ts";
 import { settleTokens } from "../shared/generate/usage_budget.ts";
 import { closeSql, createTestUser, sql, stackEnv } from "../tests/support/stack.ts";
 

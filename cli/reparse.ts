@@ -25,7 +25,9 @@
 import { parseCli } from "../local/parse_cli.ts";
 import { z } from "zod";
 import { tryReadStackEnv } from "../local/stack_env.ts";
-import { type DownloadResult, sha256Hex, supabaseObjectStore } from "../shared/adapters/object_store.ts";
+import type { DownloadResult } from "../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../shared/pipeline/sha256.ts";
+import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
 import { numberFromEnv } from "../shared/env.ts";
 import {
   createParser,

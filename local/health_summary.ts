@@ -3,8 +3,8 @@
  * computed with SQL as a dry run (works while the functions are down), or from a dry run of the deployed
  * storage-health-monitor function (checks the deployed path). Neither records alerts or sends anything.
  */
-import { noAlertSink } from "../shared/adapters/alert_webhook.ts";
-import { createSql } from "../shared/adapters/db.ts";
+import { noAlertSink } from "../shared/monitor/alert_sink.ts";
+import { createSql } from "../shared/adapters/postgres_sql.ts";
 import { postgresMonitorStore } from "../shared/adapters/postgres_monitor_store.ts";
 import { type MonitorSummary, runMonitor } from "../shared/monitor/run_monitor.ts";
 

@@ -34,7 +34,11 @@ export interface PlatformEnv {
 
 export type EnvSource = { get(name: string): string | undefined };
 
-export function readEnv<T extends z.ZodObject>(schema: T, env: EnvSource): z.infer<T> {
+/**
+ * Reads the variables a schema names and validates them together: one `Cannot start: invalid environment (…)`
+ * listing every problem, thrown at boot so a bad setting never reaches a request.
+ */
+export function schemaFromEnv<T extends z.ZodObject>(schema: T, env: EnvSource): z.infer<T> {
   const raw: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) raw[key] = env.get(key);
   const parsed = schema.safeParse(raw);
@@ -45,8 +49,13 @@ export function readEnv<T extends z.ZodObject>(schema: T, env: EnvSource): z.inf
   return parsed.data;
 }
 
-export function platformEnv(env: EnvSource): PlatformEnv {
-  const e = readEnv(platformEnvSchema, env);
+/**
+ * The platform's variables: the project URL (trailing slash removed), the database URL, the key used to call
+ * Storage as the service role, and every key accepted as the service role on incoming requests (legacy JWT and
+ * `sb_secret_` keys, deduplicated). Throws at boot when no service key is set.
+ */
+export function platformFromEnv(env: EnvSource): PlatformEnv {
+  const e = schemaFromEnv(platformEnvSchema, env);
   const secrets = Object.values(e.SUPABASE_SECRET_KEYS ?? {});
   const serviceKey = e.SUPABASE_SERVICE_ROLE_KEY ?? e.SUPABASE_SECRET_KEYS?.default ?? secrets[0];
   if (!serviceKey) {

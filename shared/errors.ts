@@ -37,6 +37,7 @@ export class AppError extends Error {
   }
 }
 
+/** The way call sites raise an HTTP-facing failure: a code from `ERROR_STATUS`, a message, optional details. */
 export function appError(code: ErrorCode, message: string, details?: Record<string, unknown>): AppError {
   return new AppError(code, message, details);
 }

@@ -24,7 +24,7 @@ import { hostedEnv, resolveDenoDir } from "./functions/hosted_env.ts";
 import { createRegistry } from "./functions/registry.ts";
 import { WorkerPool } from "./functions/worker_pool.ts";
 import { Faults, handleFaultsRequest } from "./faults.ts";
-import { healingSql } from "../../shared/adapters/healing_sql.ts";
+import { healingSql } from "../../shared/adapters/postgres_healing_sql.ts";
 import { type PgNetWorker, startPgNetWorker } from "./pg_net_worker.ts";
 import { createStorageApi } from "./storage/api.ts";
 import { globalFileSizeLimit } from "./storage/limits.ts";

@@ -23,7 +23,7 @@ import type {
   MonitorStore,
   NoticeClaimOptions,
 } from "../monitor/monitor_store.ts";
-import type { Sql, TxSql } from "./db.ts";
+import type { Sql, TxSql } from "./postgres_sql.ts";
 
 export type Queryable = Sql | TxSql;
 
@@ -219,6 +219,10 @@ async function applyAction(tx: TxSql, a: AlertAction, now: Date): Promise<Applie
   }
 }
 
+/**
+ * The monitor's `MonitorStore` over PostgreSQL: reads the health views (the SQL aggregates, TypeScript does not)
+ * and records alerts and deliveries; works on a pool or inside a caller's transaction.
+ */
 export function postgresMonitorStore(sql: Queryable): MonitorStore {
   return {
     evaluate(now: Date, decide: (s: HealthSnapshot) => Evaluation, opts: { apply: boolean }) {

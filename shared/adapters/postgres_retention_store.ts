@@ -34,6 +34,10 @@ function toCandidate(r: unknown): RetentionCandidate {
   };
 }
 
+/**
+ * Retention's `RetentionStore` over PostgreSQL: one call per SQL function (candidates, totals, marking and
+ * unmarking a batch as deleted); works on a pool or inside a caller's transaction.
+ */
 export function postgresRetentionStore(sql: Queryable): RetentionStore {
   return {
     async candidates(cutoff, limit) {

@@ -1,4 +1,4 @@
-/** One `public.conversations` row as the export reads it (shared/adapters/export_postgres.ts selects it). */
+/** One `public.conversations` row as the export reads it (shared/adapters/postgres_export_rows.ts selects it). */
 import { z } from "zod";
 
 export const exportRowSchema = z.object({

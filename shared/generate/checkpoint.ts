@@ -13,9 +13,9 @@
  *
  * used by: shared/generate/generate.ts (ClaudeRequest.onProgress); docs/GENERATE.md "Stream checkpoints"
  */
-import type { ClaudeProgress } from "../adapters/claude.ts";
-import type { ClaudeRecord, ConversationRepo } from "../adapters/conversation_repo.ts";
-import { sha256Hex } from "../adapters/object_store.ts";
+import type { ClaudeProgress } from "./claude_client.ts";
+import type { ClaudeRecord, ConversationRepo } from "./conversation_repo.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
 import { logger } from "../log.ts";
 import { estimateCostUsd } from "./cost.ts";
 

@@ -3,7 +3,7 @@
  * Defaults and the reasons for them: docs/GENERATE.md, "Configuration".
  */
 import { z } from "zod";
-import { type EnvSource, numberFromEnv, readEnv } from "../env.ts";
+import { type EnvSource, numberFromEnv, schemaFromEnv } from "../env.ts";
 import { MAX_TOKENS_MAX, MAX_TOKENS_MIN } from "./request.ts";
 
 export const DEFAULTS = {
@@ -79,7 +79,7 @@ function isLoopback(url: string | undefined): boolean {
 }
 
 export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; generate: GenerateSettings } {
-  const e = readEnv(schema, env);
+  const e = schemaFromEnv(schema, env);
   const model = e.ANTHROPIC_MODEL ?? DEFAULTS.model;
   const maxTokens = intFromEnv(env, "CLAUDE_MAX_TOKENS", DEFAULTS.maxTokens, MAX_TOKENS_MIN, MAX_TOKENS_MAX);
   const claude: ClaudeSettings = {

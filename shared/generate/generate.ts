@@ -23,10 +23,12 @@
  * called by: shared/generate/handler.ts; next: the storage trigger on_raw_object_stored → parse-conversation
  */
 import type { z } from "zod";
-import { type ClaudeClient, type ClaudeFailure } from "../adapters/claude.ts";
-import type { ConversationRepo, ConversationState } from "../adapters/conversation_repo.ts";
-import { isTransientDbError, translateDbError } from "../adapters/db.ts";
-import { type ObjectStore, rawObjectPath, sha256Hex } from "../adapters/object_store.ts";
+import type { ClaudeClient, ClaudeFailure } from "./claude_client.ts";
+import type { ConversationRepo, ConversationState } from "./conversation_repo.ts";
+import { isTransientDbError, translateDbError } from "../adapters/postgres_sql.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
+import { rawObjectPath } from "../pipeline/object_paths.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
 import { AppError, appError } from "../errors.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
 import { conversationJsonSchema } from "../parse/schema.ts";
@@ -42,21 +44,9 @@ import {
 } from "./prompt.ts";
 import type { GenerateRequest } from "./request.ts";
 import type { GenerateSettings } from "./config.ts";
-import type { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../http/server_timing.ts";
 import { StreamCheckpointer } from "./checkpoint.ts";
-
-export interface Clock {
-  now(): Date;
-  /** Milliseconds from an arbitrary origin, for durations. */
-  monotonic(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => new Date(),
-  monotonic: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+import type { Clock } from "../pipeline/clock.ts";
 
 export interface GenerateDeps {
   repo: ConversationRepo;

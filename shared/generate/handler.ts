@@ -15,9 +15,9 @@
 import { resolveCaller } from "../http/auth.ts";
 import { readJsonBody, requireMethod } from "../http/request.ts";
 import { errorResponse, json } from "../http/respond.ts";
-import type { Handler } from "../http/serve.ts";
+import type { Handler, RequestContext } from "../http/serve.ts";
 import { appError } from "../errors.ts";
-import { isTransientDbError } from "../adapters/db.ts";
+import { isUnavailable } from "../pipeline/failures.ts";
 import { generateConversation, type GenerateDeps, type GenerateOutcome } from "./generate.ts";
 import {
   GenerateRequestSchema,
@@ -26,7 +26,7 @@ import {
   requestHash,
   resolveActingUser,
 } from "./request.ts";
-import { PhaseTimer } from "./timing.ts";
+import type { PhaseTimer } from "../http/server_timing.ts";
 import {
   meteredClaude,
   rateLimitedError,
@@ -57,8 +57,9 @@ async function reserve(
   try {
     reservation = await timer.time("db", () => deps.limits.reserveGeneration(input));
   } catch (err) {
-    // Like every database call before Claude: nothing is lost, the client is told to retry.
-    if (isTransientDbError(err)) {
+    // Like every database call before Claude: nothing is lost, the client is told to retry. The limiter's
+    // adapter has translated the driver's failure (shared/adapters/postgres_usage_limiter.ts).
+    if (isUnavailable(err)) {
       throw appError("upstream_unavailable", "Cannot start the generation: the database is unavailable");
     }
     throw err;
@@ -89,13 +90,13 @@ export function parseWaitBudget(prefer: string | null, budgetMs: number): number
   return wait;
 }
 
-function toResponse(outcome: GenerateOutcome, timing: string): Response {
-  const headers: Record<string, string> = { "server-timing": timing };
+/** The flow's outcome as HTTP (Server-Timing is added by serveHandler, from the same timer). */
+function toResponse(outcome: GenerateOutcome): Response {
   switch (outcome.kind) {
     case "created":
-      return json(outcome.view, 201, headers);
+      return json(outcome.view, 201);
     case "replayed":
-      return json(outcome.view, 200, { ...headers, "idempotent-replayed": "true" });
+      return json(outcome.view, 200, { "idempotent-replayed": "true" });
     case "claude_failed": {
       const f = outcome.failure;
       const cause = [f.status, f.errorType].filter((x) => x !== null).join(" ") || "no answer";
@@ -106,7 +107,6 @@ function toResponse(outcome: GenerateOutcome, timing: string): Response {
           { conversation_id: outcome.conversationId, attempts: f.attempts },
         ),
       );
-      res.headers.set("server-timing", timing);
       if (f.retryAfterMs !== null) {
         res.headers.set("retry-after", String(Math.max(1, Math.ceil(f.retryAfterMs / 1000))));
       }
@@ -120,53 +120,50 @@ function toResponse(outcome: GenerateOutcome, timing: string): Response {
           { conversation_id: outcome.conversationId },
         ),
       );
-      res.headers.set("server-timing", timing);
       return res;
     }
   }
 }
 
+/**
+ * POST → caller → budget → the flow → the answer. What it throws (a bad request, a refusal, a bug) is mapped by
+ * serveHandler, which also attaches the phases this handler timed on `ctx.timer` as Server-Timing.
+ */
 export function handleGenerateConversation(deps: GenerateHandlerDeps): Handler {
-  return async (req: Request) => {
-    const timer = new PhaseTimer(() => deps.clock.monotonic());
+  return async (req: Request, ctx: RequestContext) => {
+    const timer = ctx.timer;
+    requireMethod(req, "POST");
+    const caller = resolveCaller(req, deps.serviceKeys, deps.clock.now().getTime());
+    const acting = resolveActingUser(req, caller);
+    const idempotencyKey = readIdempotencyKey(req);
+    const request = await readJsonBody(req, GenerateRequestSchema, MAX_BODY_BYTES);
+    const maxTokens = request.max_tokens ?? deps.config.maxTokens;
+    const reservation = await reserve(deps, timer, {
+      userId: acting.userId,
+      maxTokens,
+      isService: caller.kind === "service",
+      idempotencyKey,
+    });
+    const metered = meteredClaude(deps.claude);
+    let outcome: GenerateOutcome;
     try {
-      requireMethod(req, "POST");
-      const caller = resolveCaller(req, deps.serviceKeys, deps.clock.now().getTime());
-      const acting = resolveActingUser(req, caller);
-      const idempotencyKey = readIdempotencyKey(req);
-      const request = await readJsonBody(req, GenerateRequestSchema, MAX_BODY_BYTES);
-      const maxTokens = request.max_tokens ?? deps.config.maxTokens;
-      const reservation = await reserve(deps, timer, {
+      outcome = await generateConversation({ ...deps, claude: metered.client }, {
+        request,
         userId: acting.userId,
-        maxTokens,
-        isService: caller.kind === "service",
+        userMustExist: acting.mustExist,
         idempotencyKey,
-      });
-      const metered = meteredClaude(deps.claude);
-      let outcome: GenerateOutcome;
-      try {
-        outcome = await generateConversation({ ...deps, claude: metered.client }, {
-          request,
+        requestHash: await requestHash(request),
+        parseWaitMs: parseWaitBudget(req.headers.get("prefer"), deps.config.parseWaitMs),
+      }, timer);
+    } finally {
+      // Settled whatever happened: a throw, a replay or a failed call gives back all that was not spent.
+      await timer.time("db", () =>
+        settleTokens(deps.limits, reservation, {
           userId: acting.userId,
-          userMustExist: acting.mustExist,
-          idempotencyKey,
-          requestHash: await requestHash(request),
-          parseWaitMs: parseWaitBudget(req.headers.get("prefer"), deps.config.parseWaitMs),
-        }, timer);
-      } finally {
-        // Settled whatever happened: a throw, a replay or a failed call gives back all that was not spent.
-        await timer.time("db", () =>
-          settleTokens(deps.limits, reservation, {
-            userId: acting.userId,
-            reserved: maxTokens,
-            used: metered.outputTokens(),
-          }));
-      }
-      return toResponse(outcome, timer.header());
-    } catch (err) {
-      const res = errorResponse(err, { function: "generate-conversation" });
-      res.headers.set("server-timing", timer.header());
-      return res;
+          reserved: maxTokens,
+          used: metered.outputTokens(),
+        }));
     }
+    return toResponse(outcome);
   };
 }

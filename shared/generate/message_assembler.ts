@@ -10,7 +10,7 @@
  *   reads a string `input` through its text steps, which report the truncation;
  * - `stop_reason` stays null unless a `message_delta` delivered one, so a truncated body says so by itself.
  *
- * used by: shared/adapters/claude.ts
+ * used by: shared/adapters/anthropic_claude_client.ts
  */
 
 export type JsonObject = { [key: string]: unknown };

@@ -12,9 +12,9 @@
  * idempotent retry of a request that already has its conversation is never refused: it costs nothing and only
  * replays (docs/SECURITY.md, "Budgets and rate limits").
  *
- * called by: shared/generate/handler.ts; adapter: shared/adapters/usage_limits_postgres.ts
+ * called by: shared/generate/handler.ts; adapter: shared/adapters/postgres_usage_limiter.ts
  */
-import type { ClaudeClient, ClaudeResult } from "../adapters/claude.ts";
+import type { ClaudeClient, ClaudeResult } from "./claude_client.ts";
 import { AppError, appError } from "../errors.ts";
 import { logger } from "../log.ts";
 

@@ -30,6 +30,7 @@ export const USER_TOKEN_AUDIENCE = "authenticated";
 
 export type JwtClaims = z.infer<typeof claimsSchema>;
 
+/** The token of an `Authorization: Bearer …` header; null when the header is absent or not a bearer token. */
 export function bearerToken(req: Request): string | null {
   const header = req.headers.get("authorization");
   if (!header) return null;
@@ -64,6 +65,7 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** True when `token` is one of the accepted service keys (compared in constant time, so timing leaks nothing). */
 export function isServiceKey(token: string | null, serviceKeys: readonly string[]): boolean {
   if (!token) return false;
   let match = false;

@@ -8,6 +8,7 @@
  */
 export const NO_NUL_MESSAGE = "must not contain the NUL character (U+0000)";
 
+/** True when `text` can be stored in a PostgreSQL `text` column (which cannot hold U+0000). */
 export function hasNoNul(text: string): boolean {
   return !text.includes("\u0000");
 }

@@ -9,6 +9,7 @@ import { logger } from "../log.ts";
 
 export const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" } as const;
 
+/** A JSON response with the charset set: the one way handlers answer, so every body has the same headers. */
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
   const h = new Headers(headers);
   h.set("content-type", JSON_HEADERS["content-type"]);
@@ -23,6 +24,10 @@ export function describeZodError(err: z.ZodError): string {
     .join("; ");
 }
 
+/**
+ * The one error → HTTP mapper: an `AppError` keeps its code and status (plus `Allow` / `Retry-After` where they
+ * apply), a ZodError is 400 `invalid_body`, anything else is 500 `internal` with the details in the log only.
+ */
 export function errorResponse(err: unknown, context: Record<string, unknown> = {}): Response {
   if (err instanceof AppError) {
     const body: Record<string, unknown> = { code: err.code, message: err.message };

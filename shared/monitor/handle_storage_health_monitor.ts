@@ -11,8 +11,7 @@
  */
 import { z } from "zod";
 import { requireServiceKey } from "../http/auth.ts";
-import { readOptionalJsonBody } from "../http/optional_json_body.ts";
-import { requireMethod } from "../http/request.ts";
+import { readJsonBody, requireMethod } from "../http/request.ts";
 import { json } from "../http/respond.ts";
 import { type MonitorDeps, runMonitor } from "./run_monitor.ts";
 
@@ -26,7 +25,7 @@ export function handleStorageHealthMonitor(deps: StorageHealthMonitorDeps) {
   return async (req: Request): Promise<Response> => {
     requireMethod(req, "POST", "GET");
     requireServiceKey(req, deps.serviceKeys);
-    const body = await readOptionalJsonBody(req, bodySchema);
+    const body = await readJsonBody(req, bodySchema, 16 * 1024, { optional: true });
     const summary = await runMonitor(deps, { dryRun: req.method === "GET" || body.dry_run });
     return json(summary);
   };

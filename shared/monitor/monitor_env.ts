@@ -5,7 +5,7 @@
  *   ALERT_ENVIRONMENT         a label in front of every message, e.g. "production" (optional)
  */
 import { z } from "zod";
-import { type EnvSource, readEnv } from "../env.ts";
+import { type EnvSource, schemaFromEnv } from "../env.ts";
 
 const blankAsUndefined = z.string().optional().transform((s) => (s?.trim() ? s.trim() : undefined));
 
@@ -23,14 +23,14 @@ const monitorEnvSchema = z.object({
   ALERT_ENVIRONMENT: blankAsUndefined.pipe(z.union([z.undefined(), z.string().max(40)])),
 });
 
-export interface MonitorEnv {
+export interface MonitorSettings {
   webhookUrl: string | null;
   webhookTimeoutMs: number;
   environment: string | undefined;
 }
 
-export function monitorEnvFrom(env: EnvSource): MonitorEnv {
-  const e = readEnv(monitorEnvSchema, env);
+export function monitorSettingsFromEnv(env: EnvSource): MonitorSettings {
+  const e = schemaFromEnv(monitorEnvSchema, env);
   return {
     webhookUrl: e.ALERT_WEBHOOK_URL ?? null,
     webhookTimeoutMs: e.ALERT_WEBHOOK_TIMEOUT_MS ?? 5_000,

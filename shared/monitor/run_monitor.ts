@@ -4,11 +4,12 @@
  *
  * called by: shared/monitor/handle_storage_health_monitor.ts (cron every 5 min), cli/health.ts (dry run)
  * next: shared/monitor/evaluate_rules.ts (decisions), shared/adapters/postgres_monitor_store.ts (SQL),
- *       shared/adapters/alert_webhook.ts (delivery)
+ *       shared/adapters/webhook_alert_sink.ts (delivery)
  *
  * A failing webhook never fails the run: the outcome is recorded on the alert row and retried next run.
  */
-import { type AlertSink, WEBHOOK_NOT_CONFIGURED } from "../adapters/alert_webhook.ts";
+import { type Clock, systemClock } from "../pipeline/clock.ts";
+import { type AlertSink, WEBHOOK_NOT_CONFIGURED } from "./alert_sink.ts";
 import { logger } from "../log.ts";
 import { type AlertAction, evaluateRules, type RuleStatus } from "./evaluate_rules.ts";
 import { formatNotice } from "./format_notice.ts";
@@ -18,7 +19,7 @@ import type { RuleKey } from "./rules.ts";
 export interface MonitorDeps {
   store: MonitorStore;
   sink: AlertSink;
-  clock?: () => Date;
+  clock?: Clock;
   /** A label in front of every message, e.g. "production" (ALERT_ENVIRONMENT). */
   environment?: string;
   /** Notices delivered per run at most (the rest wait for the next run). */
@@ -184,7 +185,7 @@ function summarizeRule(r: RuleStatus): RuleSummary {
 }
 
 export async function runMonitor(deps: MonitorDeps, opts: { dryRun: boolean }): Promise<MonitorSummary> {
-  const now = (deps.clock ?? (() => new Date()))();
+  const now = (deps.clock ?? systemClock).now();
   const { snapshot, evaluation, applied } = await deps.store.evaluate(
     now,
     (s) => evaluateRules({ values: s.values, thresholds: s.thresholds, openAlerts: s.openAlerts, now }),

@@ -2,16 +2,18 @@
  * The parse function's dependencies from the hosted environment, validated once at boot (a bad setting fails
  * the worker's boot, not the first request). Settings and defaults: docs/PARSE_FLOW.md "Settings".
  */
-import { createSql } from "../adapters/db.ts";
-import { supabaseObjectStore } from "../adapters/object_store.ts";
-import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/parse_queue_postgres.ts";
-import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
+import { systemClock } from "../pipeline/clock.ts";
+import { createSql } from "../adapters/postgres_sql.ts";
+import { supabaseObjectStore } from "../adapters/supabase_object_store.ts";
+import { DEFAULT_PARSE_QUEUE_SETTINGS, postgresParseQueue } from "../adapters/postgres_parse_queue.ts";
+import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { redactInLogs } from "../log.ts";
 import { createParser, DEFAULT_MAX_RAW_BYTES, PARSER_VERSION } from "../parse/mod.ts";
 import { DEFAULT_BATCH_BUDGET_MS, type ParseHandlerDeps } from "./handle_parse_conversation.ts";
 
+/** parse-conversation's deps: the claim queue's settings (PARSE_*), the parser, one pool sized to the concurrency. */
 export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
-  const platform = platformEnv(env);
+  const platform = platformFromEnv(env);
   for (const key of platform.serviceKeys) redactInLogs(key);
   const d = DEFAULT_PARSE_QUEUE_SETTINGS;
   const settings = {
@@ -31,8 +33,7 @@ export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
         maxRawBytes: numberFromEnv(env, "PARSE_MAX_RAW_BYTES", DEFAULT_MAX_RAW_BYTES),
       }),
       parserVersion: PARSER_VERSION,
-      now: () => new Date(),
-      clock: () => performance.now(),
+      clock: systemClock,
     },
     serviceKeys: platform.serviceKeys,
     concurrency: Math.max(1, concurrency),

@@ -11,6 +11,8 @@
 import type { Conversation } from "../parse/mod.ts";
 import type { Scaffolding } from "./parse_queue.ts";
 import type { ConversationSource } from "../provenance.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
+import { finalObjectPath } from "../pipeline/object_paths.ts";
 
 export interface InputParameters {
   persona_id: string | null;
@@ -83,4 +85,34 @@ export function buildFinalFile(conversation: Conversation, scaffolding: Scaffold
     conversationName: Array.from(clientPersona.replaceAll("\u0000", "")).slice(0, 255).join(""),
     personaSource: label ? "database" : "model",
   };
+}
+
+/** Whose final file to write: the row's owner, its id and the scaffolding its `input_parameters` come from. */
+export interface FinalFileTarget {
+  readonly userId: string;
+  readonly conversationId: string;
+  readonly scaffolding: Scaffolding;
+}
+
+/** The file is in Storage at `path`; or Storage did not take it (`detail` says why, for the caller's message). */
+export type FinalFileWrite =
+  | { readonly ok: true; readonly path: string; readonly final: FinalFile }
+  | { readonly ok: false; readonly path: string; readonly detail: string };
+
+/**
+ * The one writer of final files, for the parse flow and for a reviewer's resolve: builds the file and uploads it
+ * to `finalObjectPath` with upsert (the file is derived data: a re-parse, a worker that lost its lease or a
+ * resolve sent again rewrites the same file). Never throws for a Storage failure: each caller maps it to its own
+ * failure (the parse flow releases the claim, review answers 503).
+ */
+export async function writeFinalFile(
+  store: ObjectStore,
+  target: FinalFileTarget,
+  conversation: Conversation,
+): Promise<FinalFileWrite> {
+  const final = buildFinalFile(conversation, target.scaffolding);
+  const path = finalObjectPath(target.userId, target.conversationId);
+  const upload = await store.upload(path, final.bytes, { upsert: true, contentType: "application/json" });
+  if (upload.ok) return { ok: true, path, final };
+  return { ok: false, path, detail: upload.kind === "exists" ? "it already exists" : upload.message };
 }

@@ -11,7 +11,8 @@
  * (409), checks it holds the same bytes and deletes the row. An object at that path with other bytes (a user
  * upload raced the flush) is replaced: the spooled bytes are what Claude sent.
  */
-import { rawObjectPath, sha256Hex } from "../adapters/object_store.ts";
+import { rawObjectPath } from "../pipeline/object_paths.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
 import type { ParseFlowDeps } from "./parse_conversation.ts";
 import type { SpooledRaw } from "./parse_queue.ts";
@@ -42,7 +43,7 @@ async function flushOne(deps: ParseFlowDeps, item: SpooledRaw): Promise<SpoolIte
     logger.error("spool_sha256_mismatch", { ...ctx, expected: item.rawSha256, actual: actualSha });
   }
   const defer = async (error: string): Promise<SpoolItemResult> => {
-    await deps.queue.deferSpool(id, deps.now(), error);
+    await deps.queue.deferSpool(id, deps.clock.now(), error);
     logger.warn("spool_upload_deferred", { ...ctx, error });
     return { conversation_id: id, result: "deferred", error };
   };
@@ -79,7 +80,7 @@ async function flushOne(deps: ParseFlowDeps, item: SpooledRaw): Promise<SpoolIte
 }
 
 export async function flushSpool(deps: ParseFlowDeps, limit: number): Promise<SpoolFlushResult> {
-  const items = await deps.queue.leaseSpool(deps.now(), limit);
+  const items = await deps.queue.leaseSpool(deps.clock.now(), limit);
   const out: SpoolFlushResult = {
     leased: items.length,
     uploaded: 0,

@@ -80,11 +80,11 @@ export async function processParseRequest(
   const ids = [
     ...new Set([...(body.conversation_id ? [body.conversation_id] : []), ...(body.conversation_ids ?? [])]),
   ];
-  const started = deps.flow.clock();
+  const started = deps.flow.clock.monotonic();
   const budget = deps.batchBudgetMs ?? DEFAULT_BATCH_BUDGET_MS;
   const results = await mapLimit(ids, deps.concurrency, async (id, index): Promise<ParseItemResult> => {
     // The first id always runs (a single wake-up must make progress); later ones wait for the next request.
-    if (index > 0 && deps.flow.clock() - started > budget) {
+    if (index > 0 && deps.flow.clock.monotonic() - started > budget) {
       return { conversation_id: id, result: "skipped", reason: "deferred" };
     }
     try {

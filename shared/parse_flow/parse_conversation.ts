@@ -12,11 +12,19 @@
  *   release the claim with backoff; the SQL side sends the item to review only after many in a row.
  * Never throws: every path ends in a result value, logged with the conversation id.
  */
+import type { Clock } from "../pipeline/clock.ts";
 import { errorPattern, type ParseMethod, type ParseResult } from "../parse/mod.ts";
-import { finalObjectPath, type ObjectStore, sha256Hex } from "../adapters/object_store.ts";
-import { isTransientDbError } from "../adapters/db.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
+import {
+  type ContentFailureCode,
+  GAVE_UP_CODE,
+  infraCodeOf,
+  InfraFailure,
+  type InfraFailureCode,
+} from "../pipeline/failures.ts";
 import { logger, RUNBOOK_LINES } from "../log.ts";
-import { buildFinalFile } from "./final_file.ts";
+import { writeFinalFile } from "./final_file.ts";
 import type { ClaimedConversation, ParseQueue, ParseTrigger } from "./parse_queue.ts";
 
 export interface ParseFlowDeps {
@@ -25,9 +33,8 @@ export interface ParseFlowDeps {
   /** The parse engine (`parseStoredResponse`): pure, never throws. */
   readonly parse: (raw: Uint8Array) => ParseResult;
   readonly parserVersion: string;
-  readonly now: () => Date;
-  /** Milliseconds for durations (performance.now in production). */
-  readonly clock: () => number;
+  /** Wall time for the claim, the lease and the attempts log; monotonic time for durations and budgets. */
+  readonly clock: Clock;
 }
 
 export type ParseItemResult =
@@ -44,13 +51,13 @@ export type ParseItemResult =
     result: "parse_failed";
     attempt: number;
     outcome: "partial" | "failed" | "gave_up";
-    error_code: string;
+    error_code: ContentFailureCode | typeof GAVE_UP_CODE;
   }
   | {
     conversation_id: string;
     result: "released";
     attempt: number;
-    error_code: string;
+    error_code: InfraFailureCode;
     next_attempt_at: string;
   }
   | {
@@ -62,19 +69,12 @@ export type ParseItemResult =
     status?: string | null;
   }
   /** The database could not be reached to claim or release: nothing changed; the sweeper retries later. */
-  | { conversation_id: string; result: "error"; error_code: string };
-
-/** Raised inside the flow for failures that must release the claim; caught in `parseConversation`. */
-class InfraFailure extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
+  | { conversation_id: string; result: "error"; error_code: InfraFailureCode };
 
 interface ContentFailure {
   readonly outcome: "partial" | "failed";
   readonly method: ParseMethod | null;
-  readonly code: string;
+  readonly code: ContentFailureCode;
   readonly message: string;
   readonly truncated: boolean;
   readonly partial: unknown | null;
@@ -91,11 +91,11 @@ export async function parseConversation(
   conversationId: string,
   triggeredBy: ParseTrigger,
 ): Promise<ParseItemResult> {
-  const started = deps.clock();
+  const started = deps.clock.monotonic();
   const ctx = { conversation_id: conversationId, triggered_by: triggeredBy };
   let claimed: ClaimedConversation;
   try {
-    const claim = await deps.queue.claim(conversationId, deps.now());
+    const claim = await deps.queue.claim(conversationId, deps.clock.now());
     if (claim.claimed === null) {
       logger.debug("parse_skipped", { ...ctx, status: claim.status });
       return {
@@ -114,7 +114,7 @@ export async function parseConversation(
   const attempt = claimed.attempt;
   const log = { ...ctx, attempt };
   logger.info("parse_started", log, RUNBOOK_LINES.parsing);
-  const elapsed = () => Math.round((deps.clock() - started) * 1000) / 1000;
+  const elapsed = () => Math.round((deps.clock.monotonic() - started) * 1000) / 1000;
 
   try {
     const download = await deps.store.download(claimed.rawPath);
@@ -156,17 +156,14 @@ export async function parseConversation(
     };
     return await fail(deps, claimed, unusable, computedSha, triggeredBy, elapsed);
   } catch (err) {
-    const code = err instanceof InfraFailure
-      ? err.code
-      : isTransientDbError(err)
-      ? "database_unavailable"
-      : "internal";
+    // InfraFailure is thrown here and by the adapters (a database outage is translated at their edge).
+    const code = infraCodeOf(err);
     if (code === "internal") logger.error("parse_internal_error", { ...log, error: describe(err) });
     return await release(deps, claimed, code, describe(err), triggeredBy, elapsed);
   }
 }
 
-function contentFailure(code: string, message: string): ContentFailure {
+function contentFailure(code: ContentFailureCode, message: string): ContentFailure {
   return {
     outcome: "failed",
     method: null,
@@ -187,21 +184,18 @@ async function complete(
   triggeredBy: ParseTrigger,
   elapsed: () => number,
 ): Promise<ParseItemResult> {
-  const final = buildFinalFile(result.conversation, claimed.scaffolding);
-  const path = finalObjectPath(claimed.userId, claimed.conversationId);
-  // Upsert: the final file is derived data; a re-parse (or a worker that lost its lease) rewrites the same file.
-  const upload = await deps.store.upload(path, final.bytes, {
-    upsert: true,
-    contentType: "application/json",
-  });
-  if (!upload.ok) {
-    const detail = upload.kind === "exists" ? "it already exists" : upload.message;
-    throw new InfraFailure("final_upload_failed", `Cannot upload the final file ${path}: ${detail}`);
+  const written = await writeFinalFile(deps.store, claimed, result.conversation);
+  if (!written.ok) {
+    throw new InfraFailure(
+      "final_upload_failed",
+      `Cannot upload the final file ${written.path}: ${written.detail}`,
+    );
   }
+  const { final, path } = written;
   const finished = await deps.queue.finishCompleted({
     conversationId: claimed.conversationId,
     attempt: claimed.attempt,
-    now: deps.now(),
+    now: deps.clock.now(),
     parserVersion: result.parserVersion,
     stopReason: result.stopReason,
     computedSha256: computedSha,
@@ -256,7 +250,7 @@ async function fail(
   const finished = await deps.queue.finishFailed({
     conversationId: claimed.conversationId,
     attempt: claimed.attempt,
-    now: deps.now(),
+    now: deps.clock.now(),
     parserVersion: deps.parserVersion,
     stopReason: failure.stopReason,
     computedSha256: computedSha,
@@ -299,7 +293,7 @@ async function fail(
 async function release(
   deps: ParseFlowDeps,
   claimed: ClaimedConversation,
-  code: string,
+  code: InfraFailureCode,
   message: string,
   triggeredBy: ParseTrigger,
   elapsed: () => number,
@@ -313,7 +307,7 @@ async function release(
     const released = await deps.queue.release({
       conversationId: claimed.conversationId,
       attempt: claimed.attempt,
-      now: deps.now(),
+      now: deps.clock.now(),
       parserVersion: deps.parserVersion,
       errorCode: code,
       errorMessage: message,
@@ -348,7 +342,7 @@ async function release(
           result: "parse_failed",
           attempt: claimed.attempt,
           outcome: "gave_up",
-          error_code: "parse_gave_up",
+          error_code: GAVE_UP_CODE,
         };
       case "lost_claim":
         logger.warn("parse_lost_claim", log, "claim taken over before the release was written");

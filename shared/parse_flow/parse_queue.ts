@@ -1,7 +1,7 @@
 /**
  * The database side of the parse flow, as one interface: the work queue is the `conversations` table and every
  * state change is one SQL function in schema `private` (supabase/migrations/20251119000100_create_parse_claim_functions.sql).
- * The real implementation is shared/adapters/parse_queue_postgres.ts; tests use an in-memory fake.
+ * The real implementation is shared/adapters/postgres_parse_queue.ts; tests use an in-memory fake.
  *
  * Fencing: a claim bumps `parse_attempts`; that number is the claim's token. Every finishing call names it and
  * only applies while the row is still `parsing` with the same attempt number, so a worker whose lease expired

@@ -11,8 +11,7 @@
  */
 import { z } from "zod";
 import { requireServiceKey } from "../http/auth.ts";
-import { readOptionalJsonBody } from "../http/optional_json_body.ts";
-import { requireMethod } from "../http/request.ts";
+import { readJsonBody, requireMethod } from "../http/request.ts";
 import { json } from "../http/respond.ts";
 import { type RetentionDeps, runRawRetention } from "./run_raw_retention.ts";
 
@@ -30,7 +29,7 @@ export function handleRawRetention(deps: RawRetentionHandlerDeps) {
   return async (req: Request): Promise<Response> => {
     requireMethod(req, "POST", "GET");
     requireServiceKey(req, deps.serviceKeys);
-    const body = await readOptionalJsonBody(req, bodySchema);
+    const body = await readJsonBody(req, bodySchema, 16 * 1024, { optional: true });
     const report = await runRawRetention(deps, {
       dryRun: req.method === "GET" || body.dry_run,
       limit: body.limit,

@@ -6,7 +6,7 @@
  *   RAW_RETENTION_MAX_BATCHES  batches per run, 1..100 (default 10: 1,000 objects a day by default)
  */
 import { z } from "zod";
-import { type EnvSource, readEnv } from "../env.ts";
+import { type EnvSource, schemaFromEnv } from "../env.ts";
 import type { RetentionConfig } from "./run_raw_retention.ts";
 
 const optionalInt = (min: number, max: number) =>
@@ -22,7 +22,7 @@ const retentionEnvSchema = z.object({
 });
 
 export function retentionConfigFromEnv(env: EnvSource): RetentionConfig {
-  const e = readEnv(retentionEnvSchema, env);
+  const e = schemaFromEnv(retentionEnvSchema, env);
   return {
     retentionDays: e.RAW_RETENTION_DAYS ?? null,
     batchSize: e.RAW_RETENTION_BATCH_SIZE ?? 100,

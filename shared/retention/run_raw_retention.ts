@@ -5,12 +5,13 @@
  * (20251120000300_create_raw_retention_functions.sql): never a conversation in review, failed or in flight.
  *
  * called by: shared/retention/handle_raw_retention.ts (cron job `raw-retention`, daily)
- * next: shared/adapters/postgres_retention_store.ts (mark / unmark), shared/adapters/object_store.ts (remove)
+ * next: shared/adapters/postgres_retention_store.ts (mark / unmark), shared/adapters/supabase_object_store.ts (remove)
  *
  * Order per batch: mark in SQL → remove through Storage → on a Storage error, unmark. A run that dies between
  * mark and remove leaves marked rows whose objects still exist; the next run finishes them first.
  */
-import type { ObjectStore } from "../adapters/object_store.ts";
+import { type Clock, systemClock } from "../pipeline/clock.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
 import { logger } from "../log.ts";
 import type { RetentionStore } from "./retention_store.ts";
 
@@ -27,7 +28,7 @@ export interface RetentionDeps {
   store: RetentionStore;
   objects: ObjectStore;
   config: RetentionConfig;
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 export interface RetentionItem {
@@ -98,7 +99,7 @@ export async function runRawRetention(
     report.reason = "RAW_RETENTION_DAYS is not set: raw retention is off, nothing is deleted";
     return report;
   }
-  const now = (deps.clock ?? (() => new Date()))();
+  const now = (deps.clock ?? systemClock).now();
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   report.cutoff = cutoff.toISOString();
   const budget = Math.min(opts.limit ?? batchSize * maxBatches, batchSize * maxBatches);

@@ -8,14 +8,15 @@
  *   REVIEW_RETRY_ALL_BUDGET_MS   wall clock one retry-all call spends before answering with a cursor
  *                                (default 60000; the hosted wall-clock limit is 150 s)
  */
-import { createSql } from "../adapters/db.ts";
-import { postgresReviewRepo } from "../adapters/review_repo.ts";
-import { type EnvSource, numberFromEnv, platformEnv } from "../env.ts";
+import { createSql } from "../adapters/postgres_sql.ts";
+import { postgresReviewRepo } from "../adapters/postgres_review_repo.ts";
+import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
 import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";
 
+/** review-queue's deps; the parse flow is parse-conversation's own, so a re-parse runs with identical settings. */
 export function reviewDepsFromEnv(env: EnvSource): ReviewDeps {
-  const platform = platformEnv(env);
+  const platform = platformFromEnv(env);
   const parse = parseHandlerDepsFromEnv(env);
   const signedUrlSeconds = numberFromEnv(env, "REVIEW_SIGNED_URL_SECONDS", DEFAULT_SIGNED_URL_SECONDS);
   if (signedUrlSeconds < 10 || signedUrlSeconds > 3600) {

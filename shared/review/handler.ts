@@ -6,27 +6,31 @@
  * checks the JWT's signature (`verify_jwt = true`); `resolveCaller` reads its claims.
  *
  * called by: supabase/functions/review-queue/index.ts;
- * next: shared/review/reparse.ts (retry), shared/review/retry_all.ts, shared/parse_flow/final_file.ts (resolve),
- * shared/adapters/review_repo.ts (SQL).
+ * next: shared/review/reparse.ts (retry), shared/review/retry_all.ts, shared/review/resolve.ts (resolve),
+ * shared/review/item_detail.ts (get), shared/adapters/postgres_review_repo.ts (SQL).
  */
-import { finalObjectPath, type ObjectStore } from "../adapters/object_store.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
 import { appError } from "../errors.ts";
 import { type Caller, resolveCaller } from "../http/auth.ts";
-import { readBodyText, readJsonBody } from "../http/request.ts";
+import { readJsonBody } from "../http/request.ts";
 import { json } from "../http/respond.ts";
 import type { Handler } from "../http/serve.ts";
 import { logger } from "../log.ts";
-import { buildFinalFile } from "../parse_flow/final_file.ts";
 import type { ParseFlowDeps } from "../parse_flow/parse_conversation.ts";
 import { z } from "zod";
 import { parseDismissRequest } from "./dismiss_request.ts";
+import { itemDetail } from "./item_detail.ts";
+import { resolveItem } from "./resolve.ts";
 import { encodeCursor } from "./cursor.ts";
 import { parseListQuery, type Scope } from "./list_query.ts";
 import { reparse, type ReparseResult } from "./reparse.ts";
-import type { ItemBundle, Refusal, RepoScope, ReviewRepo } from "./repo.ts";
+import type { Refusal, RepoScope, ReviewRepo } from "./repo.ts";
 import { MAX_RESOLVE_BODY_BYTES, parseResolveRequest } from "./resolve_request.ts";
 import { matchRoute } from "./routes.ts";
 import { parseRetryAllRequest, runRetryAll } from "./retry_all.ts";
+
+/** Re-exported for callers of the handler module; it lives with the detail view now. */
+export { parseErrorOf } from "./item_detail.ts";
 
 /** How long a raw-object link lives: long enough to open it, short enough that a pasted link soon dies. */
 export const DEFAULT_SIGNED_URL_SECONDS = 300;
@@ -82,61 +86,9 @@ function refuse(refusal: Refusal, action: string, conversationId: string): never
   }
 }
 
-/** `<code>: <message>` is how the parse flow writes `parse_error_message`; the attempts log has both parts. */
-export function parseErrorOf(bundle: ItemBundle): { code: string | null; message: string } | null {
-  const { item, attempts } = bundle;
-  if (item.processing_status === "completed") return null;
-  const last = attempts[attempts.length - 1];
-  if (last && last.outcome !== "parsed" && last.error_message !== null) {
-    return { code: last.error_code, message: last.error_message };
-  }
-  if (item.parse_error_message === null) return null;
-  const m = /^([a-z][a-z0-9_]*): (.*)$/s.exec(item.parse_error_message);
-  return m ? { code: m[1], message: m[2] } : { code: null, message: item.parse_error_message };
-}
-
-async function detail(deps: ReviewDeps, bundle: ItemBundle, now: Date) {
-  const { item } = bundle;
-  let raw: Record<string, unknown>;
-  if (item.raw_response_path === null) {
-    raw = { available: false, reason: "not_stored", path: null };
-  } else if (item.raw_deleted_at !== null) {
-    raw = { available: false, reason: "deleted_by_retention", path: item.raw_response_path };
-  } else {
-    // Signed on demand for this response only: URLs are never stored (upstream's stored URLs expired).
-    const signed = await deps.store.signedUrl(item.raw_response_path, deps.signedUrlSeconds);
-    raw = signed.ok
-      ? {
-        available: true,
-        path: item.raw_response_path,
-        size: item.raw_response_size,
-        sha256: item.raw_sha256,
-        signed_url: signed.url,
-        expires_in: deps.signedUrlSeconds,
-        expires_at: new Date(now.getTime() + deps.signedUrlSeconds * 1000).toISOString(),
-      }
-      : { available: false, reason: "signing_failed", path: item.raw_response_path };
-    if (!signed.ok) {
-      logger.warn("review_sign_failed", { conversation_id: item.conversation_id, error: signed.message });
-    }
-  }
-  return {
-    item,
-    parse_error: parseErrorOf(bundle),
-    attempts: bundle.attempts,
-    partial_result: bundle.partial,
-    raw,
-  };
-}
-
-async function readOptionalJson(req: Request): Promise<unknown> {
-  const text = await readBodyText(req, 16 * 1024);
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw appError("invalid_body", "Cannot parse the body as JSON: send an object or nothing");
-  }
+/** retry and retry-all take an optional JSON object (an empty body means all defaults). */
+function readOptionalJson(req: Request): Promise<unknown> {
+  return readJsonBody(req, z.unknown(), 16 * 1024, { optional: true });
 }
 
 function retryStatus(result: ReparseResult): number {
@@ -149,7 +101,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
   return async (req) => {
     const url = new URL(req.url);
     // Authenticate before routing: a caller without a token learns nothing, not even which paths exist.
-    const caller = resolveCaller(req, deps.serviceKeys, deps.flow.now().getTime());
+    const caller = resolveCaller(req, deps.serviceKeys, deps.flow.clock.now().getTime());
     const route = matchRoute(req.method, url.pathname);
     const scope = repoScope(caller);
     const actor = caller.kind === "user" ? caller.userId : "service";
@@ -177,7 +129,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
       case "get": {
         const bundle = await deps.repo.get(scope, route.conversationId);
         if (bundle === null) refuse("not_found", "read", route.conversationId);
-        return json(await detail(deps, bundle, deps.flow.now()));
+        return json(await itemDetail(deps, bundle, deps.flow.clock.now()));
       }
 
       case "retry": {
@@ -201,30 +153,12 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
       case "resolve": {
         const body = parseResolveRequest(await readJsonBody(req, z.unknown(), MAX_RESOLVE_BODY_BYTES));
         const reviewedBy = reviewer(caller, body.reviewedBy);
-        const now = deps.flow.now();
-        const refusal = await deps.repo.resolve(scope, route.conversationId, {
+        const now = deps.flow.clock.now();
+        const refusal = await resolveItem(deps, scope, route.conversationId, body.conversation, {
           reviewedBy,
           notes: body.notes,
           parserVersion: deps.flow.parserVersion,
           now,
-        }, async (target) => {
-          const final = buildFinalFile(body.conversation, target.scaffolding);
-          const path = finalObjectPath(target.userId, target.conversationId);
-          // Upsert: the final file is derived data; a resolve that failed after its upload may be sent again.
-          const upload = await deps.store.upload(path, final.bytes, {
-            upsert: true,
-            contentType: "application/json",
-          });
-          if (!upload.ok) {
-            const why = upload.kind === "exists" ? "it already exists" : upload.message;
-            throw appError("upstream_unavailable", `Cannot store the final file ${path}: ${why}`);
-          }
-          return {
-            filePath: path,
-            fileSize: final.bytes.byteLength,
-            turnCount: body.conversation.turns.length,
-            conversationName: final.conversationName,
-          };
         });
         if (refusal !== null) refuse(refusal, "resolve", route.conversationId);
         logger.info("review_resolved", {
@@ -242,7 +176,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
         const refusal = await deps.repo.dismiss(scope, route.conversationId, {
           reviewedBy,
           reason: body.reason,
-          now: deps.flow.now(),
+          now: deps.flow.clock.now(),
         });
         if (refusal !== null) refuse(refusal, "dismiss", route.conversationId);
         logger.info("review_dismissed", {

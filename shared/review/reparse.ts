@@ -16,7 +16,7 @@ import {
   type ParseItemResult,
 } from "../parse_flow/parse_conversation.ts";
 import type { ParseTrigger } from "../parse_flow/parse_queue.ts";
-import { isTransientDbError } from "../adapters/db.ts";
+import { isUnavailable } from "../pipeline/failures.ts";
 import type { Refusal, RepoScope, ReviewRepo } from "./repo.ts";
 
 export type ReparseResult =
@@ -37,10 +37,11 @@ export async function reparse(
 ): Promise<ReparseResult> {
   let refusal: Refusal | null;
   try {
-    refusal = await deps.repo.requeue(scope, conversationId, deps.flow.now());
+    refusal = await deps.repo.requeue(scope, conversationId, deps.flow.clock.now());
   } catch (err) {
-    // Same contract as parseConversation: a database outage is a result (nothing changed), not a crash.
-    if (!isTransientDbError(err)) throw err;
+    // Same contract as parseConversation: a database outage is a result (nothing changed), not a crash. The
+    // repo's adapter has already translated the driver's failure into the domain's InfraFailure.
+    if (!isUnavailable(err)) throw err;
     return { conversation_id: conversationId, result: "error", error_code: "database_unavailable" };
   }
   if (refusal !== null) return { conversation_id: conversationId, result: "refused", reason: refusal };

@@ -1,6 +1,6 @@
 /**
  * The review queue's view of the database, as one interface: the real implementation is
- * shared/adapters/review_repo.ts (SQL over `conversations` and `conversation_parse_attempts`, state changes
+ * shared/adapters/postgres_review_repo.ts (SQL over `conversations` and `conversation_parse_attempts`, state changes
  * through the `private.*` functions of supabase/migrations/20251121000000_create_review_functions.sql);
  * unit tests use an in-memory fake.
  *

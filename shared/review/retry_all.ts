@@ -16,6 +16,7 @@
  *
  * called by: shared/review/handler.ts; next: shared/review/reparse.ts.
  */
+import type { Clock } from "../pipeline/clock.ts";
 import { z } from "zod";
 import { appError } from "../errors.ts";
 import { describeZodError } from "../http/respond.ts";
@@ -131,8 +132,8 @@ export interface RetryAllDeps {
   readonly parserVersion: string;
   /** One row through requeue → claim → parse → finish (shared/review/reparse.ts). */
   readonly reparse: (conversationId: string) => Promise<ReparseResult>;
-  /** Milliseconds, for the budget. */
-  readonly clock: () => number;
+  /** Its monotonic reading measures the budget. */
+  readonly clock: Clock;
   /** Stop starting new batches after this many milliseconds. */
   readonly budgetMs: number;
 }
@@ -174,7 +175,7 @@ function describeItem(r: ReparseResult): ItemOutcome {
 }
 
 export async function runRetryAll(deps: RetryAllDeps, req: RetryAllRequest): Promise<RetryAllResponse> {
-  const started = deps.clock();
+  const started = deps.clock.monotonic();
   const filter: RetryAllFilter = {
     force: req.force,
     currentVersion: deps.parserVersion,
@@ -238,7 +239,7 @@ export async function runRetryAll(deps: RetryAllDeps, req: RetryAllRequest): Pro
     response.after = addCounts(response.after, await deps.repo.countRows(ids));
     if (batch.length < Math.min(req.batchSize, room)) break;
     // Checked after a batch, never before the first: every call makes progress, so the cursor always moves.
-    if (deps.clock() - started >= deps.budgetMs) {
+    if (deps.clock.monotonic() - started >= deps.budgetMs) {
       response.stopped = "time_budget";
       break;
     }

@@ -6,7 +6,7 @@
  * The stand-in's default behaviour is switched per test through its admin endpoint and restored.
  */
 import assert from "node:assert/strict";
-import { finalObjectPath } from "../../shared/adapters/object_store.ts";
+import { finalObjectPath } from "../../shared/pipeline/object_paths.ts";
 import { parseStoredResponse } from "../../shared/parse/mod.ts";
 import {
   attempts,

@@ -10,7 +10,7 @@
  * E2E_GENERATIONS (default 1000) and E2E_CONCURRENCY (default 16) size the run.
  */
 import assert from "node:assert/strict";
-import { CONVERSATION_BUCKET } from "../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../shared/pipeline/object_store.ts";
 import {
   closePipeline,
   createUser,

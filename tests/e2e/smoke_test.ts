@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { stateDir } from "../../local/paths.ts";
-import { CONVERSATION_BUCKET } from "../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../shared/pipeline/object_store.ts";
 import { createTestUser, serviceClient, serviceKey, sql, stackEnv, stackTest } from "../support/stack.ts";
 import { ensurePipelineSecrets, SEED } from "../integration/generate/_helpers.ts";
 

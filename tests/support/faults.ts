@@ -21,7 +21,8 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { CONVERSATION_BUCKET, sha256Hex } from "../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../shared/pipeline/sha256.ts";
 import { PG_BIN } from "../../local/paths.ts";
 import { closeSql, serviceClient, serviceKey, sql, stackEnv, standinAdmin } from "./stack.ts";
 
@@ -147,7 +148,7 @@ export async function restartPostgres(mode: "fast" | "immediate"): Promise<numbe
       }`,
     );
   }
-  // This process's pool may hold connections the restart broke (see shared/adapters/healing_sql.ts): start afresh.
+  // This process's pool may hold connections the restart broke (see shared/adapters/postgres_healing_sql.ts): start afresh.
   await closeSql();
   await waitForPostgres();
   return performance.now() - started;

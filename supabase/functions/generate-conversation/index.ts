@@ -5,33 +5,10 @@
  * next: shared/generate/handler.ts → shared/generate/generate.ts → Storage trigger on_raw_object_stored →
  * parse-conversation
  */
-import { anthropicClaudeClient } from "../../../shared/adapters/claude.ts";
-import { postgresConversationRepo } from "../../../shared/adapters/conversation_repo.ts";
-import { createSql } from "../../../shared/adapters/db.ts";
-import { postgresUsageLimiter } from "../../../shared/adapters/usage_limits_postgres.ts";
-import { supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
-import { platformEnv } from "../../../shared/env.ts";
-import { settingsFromEnv } from "../../../shared/generate/config.ts";
-import { systemClock } from "../../../shared/generate/generate.ts";
+import { generateDepsFromEnv } from "../../../shared/generate/deps_from_env.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
-import { redactInLogs } from "../../../shared/log.ts";
 
-const env = platformEnv(Deno.env);
-const settings = settingsFromEnv(Deno.env);
-for (const secret of [settings.claude.apiKey, ...env.serviceKeys]) redactInLogs(secret);
+const deps = generateDepsFromEnv(Deno.env);
 
-const sql = createSql(env.dbUrl);
-
-Deno.serve(serveHandler(
-  handleGenerateConversation({
-    repo: postgresConversationRepo(sql),
-    store: supabaseObjectStore(env.supabaseUrl, env.serviceKey),
-    claude: anthropicClaudeClient(settings.claude),
-    clock: systemClock,
-    config: settings.generate,
-    serviceKeys: env.serviceKeys,
-    limits: postgresUsageLimiter(sql),
-  }),
-  "generate-conversation",
-));
+Deno.serve(serveHandler(handleGenerateConversation(deps), "generate-conversation"));

@@ -31,7 +31,7 @@ import {
   withDurableCommits,
 } from "../../support/faults.ts";
 import postgres from "postgres";
-import { healingSql, isPostgresJsClosedSocketWrite } from "../../../shared/adapters/healing_sql.ts";
+import { healingSql, isPostgresJsClosedSocketWrite } from "../../../shared/adapters/postgres_healing_sql.ts";
 import { isExternalDatabase } from "../../../local/paths.ts";
 import { createTestUser, sql, stackEnv, stackTest } from "../../support/stack.ts";
 
@@ -144,7 +144,7 @@ clusterTest(
 stackTest(
   "healingSql(): postgres.js writing to a closed connection replaces the pool instead of ending the process",
   async () => {
-    // The defect shared/adapters/healing_sql.ts works around, reproduced: inside a transaction, the backend is
+    // The defect shared/adapters/postgres_healing_sql.ts works around, reproduced: inside a transaction, the backend is
     // terminated between two queries; postgres.js rejects the next query, sends `rollback` on the dead connection from
     // a timer, and that timer throws (uncaught). The pool must catch exactly that and serve the next query afresh.
     // Whether the defect fires depends on when postgres.js sees the socket close relative to the next query, so

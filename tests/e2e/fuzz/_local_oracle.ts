@@ -12,9 +12,9 @@
 import { translateApiKey } from "../../../local/gateway/api_keys.ts";
 import { LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, verifyJwt } from "../../../local/keys.ts";
 import { settingsFromEnv } from "../../../shared/generate/config.ts";
-import { systemClock } from "../../../shared/generate/generate.ts";
+import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
-import { serveHandler } from "../../../shared/http/serve.ts";
+import { type Handler, serveHandler } from "../../../shared/http/serve.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { handleStorageHealthMonitor } from "../../../shared/monitor/handle_storage_health_monitor.ts";
 import { handleParseConversation } from "../../../shared/parse_flow/handle_parse_conversation.ts";
@@ -46,8 +46,6 @@ export interface LocalVerdict {
   reachedIo: boolean;
 }
 
-type Handler = (req: Request) => Promise<Response>;
-
 /** A stand-in for any dependency object: every method call is counted and fails. */
 function tripwire<T>(hits: { n: number }): T {
   const fail = () => {
@@ -71,8 +69,7 @@ export class LocalOracle {
       store: tripwire(hits),
       parse: () => tripwire(hits),
       parserVersion: "fuzz",
-      now: () => new Date(),
-      clock: () => performance.now(),
+      clock: { now: () => new Date(), monotonic: () => performance.now(), sleep: () => Promise.resolve() },
     };
     const env = (vars: Record<string, string>) => ({ get: (k: string) => vars[k] });
     const serviceKeys = world.serviceKeys;

@@ -9,12 +9,10 @@
  *
  * and the export's ports over the stack (`stackSource()`).
  */
-import {
-  CONVERSATION_BUCKET,
-  finalObjectPath,
-  supabaseObjectStore,
-} from "../../../shared/adapters/object_store.ts";
-import { postgresExportRows } from "../../../shared/adapters/export_postgres.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
+import { finalObjectPath } from "../../../shared/pipeline/object_paths.ts";
+import { postgresExportRows } from "../../../shared/adapters/postgres_export_rows.ts";
 import { buildFinalFile } from "../../../shared/parse_flow/final_file.ts";
 import type { ExportSource } from "../../../shared/export/run.ts";
 import { serviceClient, serviceKey, sql, stackEnv } from "../../support/stack.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { z } from "zod";
-import { CONVERSATION_BUCKET } from "../../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
 import { ExportError, readManifest, runExport, verifyExport } from "../../../shared/export/run.ts";
 import { REPO_ROOT } from "../../../local/paths.ts";
 import { createTestUser, serviceClient, stackTest } from "../../support/stack.ts";

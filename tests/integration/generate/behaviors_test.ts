@@ -5,22 +5,18 @@
  * must. The handler runs in this process so each test picks its behaviour with `x-standin-behavior`, and so the
  * infrastructure failures (Storage down, database down, both) can be staged without stopping the shared stack.
  */
+import { serveHandler } from "../../../shared/http/serve.ts";
 import assert from "node:assert/strict";
-import { anthropicClaudeClient } from "../../../shared/adapters/claude.ts";
-import { postgresUsageLimiter } from "../../../shared/adapters/usage_limits_postgres.ts";
-import {
-  type ConversationRepo,
-  postgresConversationRepo,
-} from "../../../shared/adapters/conversation_repo.ts";
-import {
-  CONVERSATION_BUCKET,
-  type ObjectStore,
-  sha256Hex,
-  supabaseObjectStore,
-} from "../../../shared/adapters/object_store.ts";
-import { systemClock } from "../../../shared/generate/generate.ts";
+import { anthropicClaudeClient } from "../../../shared/adapters/anthropic_claude_client.ts";
+import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_limiter.ts";
+import type { ConversationRepo } from "../../../shared/generate/conversation_repo.ts";
+import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
+import { CONVERSATION_BUCKET, type ObjectStore } from "../../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
+import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
-import { parseServerTiming } from "../../../shared/generate/timing.ts";
+import { parseServerTiming } from "../../../shared/http/server_timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { createTestUser, serviceClient, sql, stackEnv, stackTest } from "../../support/stack.ts";
 import { ensurePipelineSecrets, SEED_BODY, waitForSettled } from "./_helpers.ts";
@@ -43,34 +39,37 @@ interface Options {
 
 function handler(behavior: string, opts: Options = {}) {
   const env = stackEnv();
-  return handleGenerateConversation({
-    repo: opts.repo ?? postgresConversationRepo(sql()),
-    store: opts.store ?? supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
-    claude: anthropicClaudeClient({
-      apiKey: "local-standin",
-      baseURL: env.ANTHROPIC_BASE_URL,
-      timeoutMs: 10_000,
-      maxRetries: opts.maxRetries ?? 2,
-      deadlineMs: 30_000,
-      headers: { "x-standin-behavior": behavior, ...(opts.seed ? { "x-standin-seed": opts.seed } : {}) },
-      standinSeed: opts.seed === undefined,
-      initialBackoffMs: 20,
+  return serveHandler(
+    handleGenerateConversation({
+      repo: opts.repo ?? postgresConversationRepo(sql()),
+      store: opts.store ?? supabaseObjectStore(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY),
+      claude: anthropicClaudeClient({
+        apiKey: "local-standin",
+        baseURL: env.ANTHROPIC_BASE_URL,
+        timeoutMs: 10_000,
+        maxRetries: opts.maxRetries ?? 2,
+        deadlineMs: 30_000,
+        headers: { "x-standin-behavior": behavior, ...(opts.seed ? { "x-standin-seed": opts.seed } : {}) },
+        standinSeed: opts.seed === undefined,
+        initialBackoffMs: 20,
+      }),
+      clock: systemClock,
+      config: {
+        model: "claude-sonnet-4-5",
+        maxTokens: 24576,
+        parseWaitMs: 0,
+        uploadRetries: 1,
+        uploadTimeoutMs: 5000,
+        writeAheadLeaseMs: 120_000,
+        checkpointEveryMs: 5000,
+        checkpointEveryChars: 32_768,
+        checkpointLeaseMs: 420_000,
+      },
+      serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
+      limits: postgresUsageLimiter(sql()),
     }),
-    clock: systemClock,
-    config: {
-      model: "claude-sonnet-4-5",
-      maxTokens: 24576,
-      parseWaitMs: 0,
-      uploadRetries: 1,
-      uploadTimeoutMs: 5000,
-      writeAheadLeaseMs: 120_000,
-      checkpointEveryMs: 5000,
-      checkpointEveryChars: 32_768,
-      checkpointLeaseMs: 420_000,
-    },
-    serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
-    limits: postgresUsageLimiter(sql()),
-  });
+    "generate-conversation",
+  );
 }
 
 async function call(behavior: string, opts: Options = {}) {

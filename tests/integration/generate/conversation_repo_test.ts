@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { postgresConversationRepo } from "../../../shared/adapters/conversation_repo.ts";
-import { sha256Hex } from "../../../shared/adapters/object_store.ts";
+import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { databaseUrl } from "../../../local/paths.ts";
 
 const SEED = {

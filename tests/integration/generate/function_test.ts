@@ -3,8 +3,9 @@
  * the Storage API, the storage trigger and the Claude stand-in — the same HTTP a client uses.
  */
 import assert from "node:assert/strict";
-import { CONVERSATION_BUCKET, sha256Hex } from "../../../shared/adapters/object_store.ts";
-import { parseServerTiming } from "../../../shared/generate/timing.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
+import { parseServerTiming } from "../../../shared/http/server_timing.ts";
 import { malformedRequests } from "../../fixtures/generate/malformed_requests.ts";
 import {
   anonKey,

@@ -4,7 +4,7 @@
  * own transactions become savepoints (postgresMonitorStore accepts a transaction), so a whole monitor cycle —
  * snapshot, decisions, alert writes, notice leases — runs against real SQL without touching shared state.
  */
-import { createSql, type TxSql } from "../../../shared/adapters/db.ts";
+import { createSql, type TxSql } from "../../../shared/adapters/postgres_sql.ts";
 import { databaseUrl } from "../../../local/paths.ts";
 
 class Rollback extends Error {}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { webhookAlertSink } from "../../../shared/adapters/alert_webhook.ts";
+import { webhookAlertSink } from "../../../shared/adapters/webhook_alert_sink.ts";
 import { startTestWebhook } from "./_test_webhook.ts";
 
 const message = { text: "FIRING: Manual review queue is 14 (threshold 10)", blocks: [] };

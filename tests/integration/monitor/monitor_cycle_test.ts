@@ -3,13 +3,11 @@
  * HTTP webhook on 127.0.0.1: every rule fires on fixtures and resolves once they are gone; the cooldown; a
  * webhook that is down; no webhook at all. Each test runs in a rolled-back transaction on an empty pipeline.
  */
+import { fixedClock } from "../../../shared/pipeline/clock.ts";
 import assert from "node:assert/strict";
-import {
-  noAlertSink,
-  WEBHOOK_NOT_CONFIGURED,
-  webhookAlertSink,
-} from "../../../shared/adapters/alert_webhook.ts";
-import type { TxSql } from "../../../shared/adapters/db.ts";
+import { noAlertSink, WEBHOOK_NOT_CONFIGURED } from "../../../shared/monitor/alert_sink.ts";
+import { webhookAlertSink } from "../../../shared/adapters/webhook_alert_sink.ts";
+import type { TxSql } from "../../../shared/adapters/postgres_sql.ts";
 import { postgresMonitorStore } from "../../../shared/adapters/postgres_monitor_store.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { type MonitorDeps, runMonitor } from "../../../shared/monitor/run_monitor.ts";
@@ -96,12 +94,14 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
       const deps: MonitorDeps = { store: postgresMonitorStore(tx), sink: webhookAlertSink(hook.url) };
       const user = await createUser(tx);
 
-      const healthy = await runMonitor({ ...deps, clock: () => new Date(t0) }, { dryRun: false });
+      const healthy = await runMonitor({ ...deps, clock: fixedClock(new Date(t0)) }, { dryRun: false });
       assert.equal(healthy.status, "ok");
       assert.deepEqual(healthy.rules.filter((r) => r.state !== "ok"), []);
 
       await breakEverything(tx, user);
-      const fired = await runMonitor({ ...deps, clock: () => new Date(t0 + MINUTE) }, { dryRun: false });
+      const fired = await runMonitor({ ...deps, clock: fixedClock(new Date(t0 + MINUTE)) }, {
+        dryRun: false,
+      });
       assert.deepEqual(fired.firing, [...RULE_KEYS], "every rule fires");
       assert.deepEqual(fired.alerts.opened, [...RULE_KEYS]);
       assert.equal(fired.notifications.delivered, RULE_KEYS.length);
@@ -148,13 +148,13 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
       // Fixed: the rows go away. First clear run: clearing (hysteresis); the next one resolves with a notice.
       await tx`delete from public.conversations`;
       await tx`delete from storage.objects where bucket_id = 'conversation-files'`;
-      const clearing = await runMonitor({ ...deps, clock: () => new Date(t0 + 6 * MINUTE) }, {
+      const clearing = await runMonitor({ ...deps, clock: fixedClock(new Date(t0 + 6 * MINUTE)) }, {
         dryRun: false,
       });
       assert.deepEqual(clearing.firing, [...RULE_KEYS], "still open while clearing");
       assert.deepEqual(clearing.alerts.resolved, []);
       assert.equal(hook.received.length, RULE_KEYS.length, "no message while clearing");
-      const resolved = await runMonitor({ ...deps, clock: () => new Date(t0 + 11 * MINUTE) }, {
+      const resolved = await runMonitor({ ...deps, clock: fixedClock(new Date(t0 + 11 * MINUTE)) }, {
         dryRun: false,
       });
       assert.equal(resolved.status, "ok");
@@ -181,7 +181,7 @@ Deno.test("monitor cycle: the cooldown — no repeat while firing, one 'worse' n
       const deps: MonitorDeps = { store: postgresMonitorStore(tx), sink: webhookAlertSink(hook.url) };
       const user = await createUser(tx);
       const run = (min: number) =>
-        runMonitor({ ...deps, clock: () => new Date(t0 + min * MINUTE) }, { dryRun: false });
+        runMonitor({ ...deps, clock: fixedClock(new Date(t0 + min * MINUTE)) }, { dryRun: false });
 
       await insertConversations(tx, user, { status: "generating", ageMinutes: 30, count: 2 });
       await run(0);
@@ -223,7 +223,7 @@ Deno.test("monitor cycle: a webhook that is down never breaks the run; delivery 
       await tx`update public.alert_thresholds set enabled = false where rule = 'raw_orphans'`;
 
       hook.mode = "error";
-      const down = await runMonitor({ ...deps, clock: () => new Date(t0) }, { dryRun: false });
+      const down = await runMonitor({ ...deps, clock: fixedClock(new Date(t0)) }, { dryRun: false });
       assert.equal(down.status, "firing", "the run still answers its summary");
       assert.equal(down.notifications.failed, 1);
       assert.equal(down.notifications.pending, 1);
@@ -235,11 +235,15 @@ Deno.test("monitor cycle: a webhook that is down never breaks the run; delivery 
       });
 
       hook.mode = "hang";
-      const slow = await runMonitor({ ...deps, clock: () => new Date(t0 + 5 * MINUTE) }, { dryRun: false });
+      const slow = await runMonitor({ ...deps, clock: fixedClock(new Date(t0 + 5 * MINUTE)) }, {
+        dryRun: false,
+      });
       assert.equal(slow.notifications.failed, 1, "a webhook that never answers is cut off by the timeout");
 
       hook.mode = "ok";
-      const back = await runMonitor({ ...deps, clock: () => new Date(t0 + 10 * MINUTE) }, { dryRun: false });
+      const back = await runMonitor({ ...deps, clock: fixedClock(new Date(t0 + 10 * MINUTE)) }, {
+        dryRun: false,
+      });
       assert.equal(back.notifications.delivered, 1);
       assert.equal(back.notifications.pending, 0);
       [row] =

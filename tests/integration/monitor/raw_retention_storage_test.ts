@@ -7,7 +7,8 @@
  * `raw/{uuid}/{uuid}.json`), so uploading them starts no parse and the rows keep the states set here.
  */
 import assert from "node:assert/strict";
-import { CONVERSATION_BUCKET, supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
 import { postgresRetentionStore } from "../../../shared/adapters/postgres_retention_store.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { handleRawRetention } from "../../../shared/retention/handle_raw_retention.ts";

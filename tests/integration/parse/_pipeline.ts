@@ -8,7 +8,9 @@ import postgres from "postgres";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
 import { syncSecrets } from "../../../local/sync_secrets.ts";
-import { CONVERSATION_BUCKET, rawObjectPath, sha256Hex } from "../../../shared/adapters/object_store.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
+import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { stackEnv } from "../../support/stack.ts";
 
 export { stackEnv };

@@ -4,7 +4,8 @@
  * matter; tests that break wake-ups on purpose restore them before returning.
  */
 import assert from "node:assert/strict";
-import { finalObjectPath, sha256Hex } from "../../../shared/adapters/object_store.ts";
+import { finalObjectPath } from "../../../shared/pipeline/object_paths.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { parseStoredResponse } from "../../../shared/parse/mod.ts";
 import {
   attempts,

@@ -10,14 +10,12 @@
  * race the old one.
  */
 import { syncSecrets } from "../../../local/sync_secrets.ts";
-import { createSql, type Sql } from "../../../shared/adapters/db.ts";
-import {
-  CONVERSATION_BUCKET,
-  rawObjectPath,
-  sha256Hex,
-  supabaseObjectStore,
-} from "../../../shared/adapters/object_store.ts";
-import { postgresParseQueue } from "../../../shared/adapters/parse_queue_postgres.ts";
+import { createSql, type Sql } from "../../../shared/adapters/postgres_sql.ts";
+import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
+import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
+import { postgresParseQueue } from "../../../shared/adapters/postgres_parse_queue.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { createParser } from "../../../shared/parse/mod.ts";
 import { parseConversation } from "../../../shared/parse_flow/parse_conversation.ts";
@@ -65,8 +63,7 @@ function oldFlow() {
     store: supabaseObjectStore(stackEnv().SUPABASE_URL, serviceKey()),
     parse: createParser({ version: OLD_VERSION, steps: ["direct", "extract"] }),
     parserVersion: OLD_VERSION,
-    now: () => new Date(),
-    clock: () => (t += 1),
+    clock: { now: () => new Date(), monotonic: () => (t += 1), sleep: () => Promise.resolve() },
   };
 }
 

@@ -5,7 +5,7 @@
  * of other tests.
  */
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../../shared/adapters/object_store.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { PARSER_VERSION } from "../../../shared/parse/mod.ts";
 import { createTestUser, serviceKey, sql, stackEnv, stackTest } from "../../support/stack.ts";
 import {

@@ -1,12 +1,12 @@
 /**
- * shared/adapters/review_repo.ts against the migrated database: the SQL behind the list (keyset order with equal
+ * shared/adapters/postgres_review_repo.ts against the migrated database: the SQL behind the list (keyset order with equal
  * timestamps, filters, escaping), the detail bundle, and the resolve transaction (row lock, rollback when the
  * upload fails, two concurrent resolves). Rows are written directly in the states the pipeline leaves them in,
  * for fresh users, so other tests' rows never show.
  */
 import assert from "node:assert/strict";
-import { createSql } from "../../../shared/adapters/db.ts";
-import { postgresReviewRepo } from "../../../shared/adapters/review_repo.ts";
+import { createSql } from "../../../shared/adapters/postgres_sql.ts";
+import { postgresReviewRepo } from "../../../shared/adapters/postgres_review_repo.ts";
 import { encodeCursor } from "../../../shared/review/cursor.ts";
 import { parseListQuery } from "../../../shared/review/list_query.ts";
 import type { WrittenFinal } from "../../../shared/review/repo.ts";

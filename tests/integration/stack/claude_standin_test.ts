@@ -360,7 +360,7 @@ stackTest(
 stackTest(
   "stand-in + adapter: a stream cut during thinking is retried, never stored as a truncated answer",
   async () => {
-    const { anthropicClaudeClient } = await import("../../../shared/adapters/claude.ts");
+    const { anthropicClaudeClient } = await import("../../../shared/adapters/anthropic_claude_client.ts");
     const c = anthropicClaudeClient({
       apiKey: "sk-ant-local-test",
       baseURL: stackEnv().ANTHROPIC_BASE_URL,

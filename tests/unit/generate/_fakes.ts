@@ -8,7 +8,7 @@ import type {
   ClaudeClient,
   ClaudeFailure,
   ClaudeRequest,
-} from "../../../shared/adapters/claude.ts";
+} from "../../../shared/generate/claude_client.ts";
 import type {
   ClaudeRecord,
   ConversationRepo,
@@ -17,9 +17,10 @@ import type {
   ScaffoldingIds,
   SpoolInput,
   WriteAheadInput,
-} from "../../../shared/adapters/conversation_repo.ts";
-import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/adapters/object_store.ts";
-import type { Clock, GenerateDeps } from "../../../shared/generate/generate.ts";
+} from "../../../shared/generate/conversation_repo.ts";
+import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
+import type { Clock } from "../../../shared/pipeline/clock.ts";
+import type { GenerateDeps } from "../../../shared/generate/generate.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";
 import type { Reservation, UsageLimiter } from "../../../shared/generate/usage_budget.ts";
 

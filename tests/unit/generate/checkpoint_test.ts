@@ -4,8 +4,8 @@
  * close() — the final answer's write-ahead must never be overwritten by a late checkpoint.
  */
 import assert from "node:assert/strict";
-import type { ClaudeProgress } from "../../../shared/adapters/claude.ts";
-import type { WriteAheadInput } from "../../../shared/adapters/conversation_repo.ts";
+import type { ClaudeProgress } from "../../../shared/generate/claude_client.ts";
+import type { WriteAheadInput } from "../../../shared/generate/conversation_repo.ts";
 import { type CheckpointSettings, StreamCheckpointer } from "../../../shared/generate/checkpoint.ts";
 import { setLogSink } from "../../../shared/log.ts";
 

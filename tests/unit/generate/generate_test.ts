@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { AppError } from "../../../shared/errors.ts";
 import { generateConversation, type GenerateInput } from "../../../shared/generate/generate.ts";
 import { GenerateRequestSchema, requestHash } from "../../../shared/generate/request.ts";
-import { PhaseTimer } from "../../../shared/generate/timing.ts";
+import { PhaseTimer } from "../../../shared/http/server_timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { answer, ARC, type Harness, harness, PERSONA, TOPIC, USER } from "./_fakes.ts";
 

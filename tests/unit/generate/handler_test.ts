@@ -2,9 +2,10 @@
  * The HTTP contract of generate-conversation without a server: statuses, the error body, Server-Timing,
  * Idempotent-Replayed, Retry-After, Prefer, and the table of malformed requests (no row written for any).
  */
+import { serveHandler } from "../../../shared/http/serve.ts";
 import assert from "node:assert/strict";
 import { handleGenerateConversation, parseWaitBudget } from "../../../shared/generate/handler.ts";
-import { parseServerTiming } from "../../../shared/generate/timing.ts";
+import { parseServerTiming } from "../../../shared/http/server_timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { malformedRequests } from "../../fixtures/generate/malformed_requests.ts";
 import { ARC, harness, PERSONA, TOPIC, USER } from "./_fakes.ts";
@@ -32,7 +33,9 @@ function post(headers: Record<string, string>, payload: unknown = body): Request
 
 Deno.test("handleGenerateConversation() answers 201 with the conversation and Server-Timing phases", async () => {
   const h = harness();
-  const res = await handleGenerateConversation(h.deps)(post({ authorization: `Bearer ${userToken}` }));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
+    post({ authorization: `Bearer ${userToken}` }),
+  );
   assert.equal(res.status, 201);
   const json = await res.json();
   assert.equal(json.processing_status, "completed");
@@ -47,7 +50,7 @@ Deno.test("handleGenerateConversation() answers 201 with the conversation and Se
 
 Deno.test("handleGenerateConversation() lets the service key act for an existing user named in x-user-id", async () => {
   const h = harness();
-  const res = await handleGenerateConversation(h.deps)(
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
     post({ authorization: `Bearer ${SERVICE_KEY}`, "x-user-id": USER }),
   );
   assert.equal(res.status, 201);
@@ -57,7 +60,7 @@ Deno.test("handleGenerateConversation() lets the service key act for an existing
 
 Deno.test("handleGenerateConversation() replays with 200 and Idempotent-Replayed, and 409s a changed body", async () => {
   const h = harness();
-  const handler = handleGenerateConversation(h.deps);
+  const handler = serveHandler(handleGenerateConversation(h.deps), "generate-conversation");
   const headers = { authorization: `Bearer ${userToken}`, "idempotency-key": "abc-123" };
   const first = await handler(post(headers));
   const firstJson = await first.json();
@@ -86,7 +89,9 @@ Deno.test("handleGenerateConversation() answers 503 with the conversation id and
       requestId: null,
     },
   };
-  const res = await handleGenerateConversation(h.deps)(post({ authorization: `Bearer ${userToken}` }));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
+    post({ authorization: `Bearer ${userToken}` }),
+  );
   assert.equal(res.status, 503);
   assert.equal(res.headers.get("retry-after"), "2");
   const json = await res.json();
@@ -110,7 +115,9 @@ Deno.test("handleGenerateConversation() answers 502 when Claude fails for anothe
       requestId: null,
     },
   };
-  const res = await handleGenerateConversation(h.deps)(post({ authorization: `Bearer ${userToken}` }));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
+    post({ authorization: `Bearer ${userToken}` }),
+  );
   assert.equal(res.status, 502);
   assert.equal((await res.json()).error.code, "upstream_failed");
   assert.equal(res.headers.get("retry-after"), null);
@@ -121,7 +128,9 @@ Deno.test("handleGenerateConversation() answers 503 with the id when Storage and
   h.store.always = { ok: false, kind: "unavailable", message: "down" };
   h.repo.down.add("writeAhead");
   h.repo.down.add("spoolRaw");
-  const res = await handleGenerateConversation(h.deps)(post({ authorization: `Bearer ${userToken}` }));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
+    post({ authorization: `Bearer ${userToken}` }),
+  );
   assert.equal(res.status, 503);
   const json = await res.json();
   assert.match(json.error.conversation_id, /^[0-9a-f-]{36}$/);
@@ -130,7 +139,7 @@ Deno.test("handleGenerateConversation() answers 503 with the id when Storage and
 
 Deno.test("handleGenerateConversation() skips the parse wait with Prefer: respond-async", async () => {
   const h = harness();
-  const res = await handleGenerateConversation(h.deps)(
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
     post({ authorization: `Bearer ${userToken}`, prefer: "respond-async" }),
   );
   assert.equal(res.status, 201);
@@ -168,7 +177,7 @@ for (const c of cases) {
     if (c.code === "not_found" && c.name.includes("persona")) {
       h.repo.scaffolding = { ...h.repo.scaffolding, persona: null };
     }
-    const res = await handleGenerateConversation(h.deps)(
+    const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
       new Request("http://localhost/functions/v1/generate-conversation", {
         method: c.method,
         headers: c.headers,

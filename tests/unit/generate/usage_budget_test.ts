@@ -5,6 +5,8 @@
  * an idempotent retry is never refused. The SQL's own rules are tested against PostgreSQL
  * (supabase/tests/database/120_usage_limits.test.sql, tests/integration/generate/usage_limits_test.ts).
  */
+import { serveHandler } from "../../../shared/http/serve.ts";
+import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 import assert from "node:assert/strict";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { setLogSink } from "../../../shared/log.ts";
@@ -31,7 +33,7 @@ function post(headers: Record<string, string>, payload: unknown = body): Request
 Deno.test("a request over the per-minute limit is a 429 naming the limit, with Retry-After, nothing written, no Claude call", async () => {
   const h = harness();
   h.limits.requestsPerMinute = 1;
-  const handler = handleGenerateConversation(h.deps);
+  const handler = serveHandler(handleGenerateConversation(h.deps), "generate-conversation");
   assert.equal((await handler(post({}))).status, 201);
   const rowsBefore = h.repo.rows.size;
   h.clock.t = 20_000; // 20 s into the minute: 40 s left
@@ -53,7 +55,9 @@ Deno.test("a request over the per-minute limit is a 429 naming the limit, with R
 Deno.test("the daily token budget refuses a max_tokens that does not fit, and the request unit is not kept", async () => {
   const h = harness();
   h.limits.tokensPerDay = 10_000;
-  const res = await handleGenerateConversation(h.deps)(post({}, { ...body, max_tokens: 12_000 }));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
+    post({}, { ...body, max_tokens: 12_000 }),
+  );
   assert.equal(res.status, 429);
   const json = await res.json();
   assert.equal(json.error.limit, "generate_output_tokens_per_day");
@@ -64,7 +68,9 @@ Deno.test("the daily token budget refuses a max_tokens that does not fit, and th
 
 Deno.test("a granted reservation of max_tokens is settled to the output tokens Claude reported", async () => {
   const h = harness();
-  const res = await handleGenerateConversation(h.deps)(post({}, { ...body, max_tokens: 8000 }));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
+    post({}, { ...body, max_tokens: 8000 }),
+  );
   assert.equal(res.status, 201);
   // The fake answer used 2000 output tokens: 6000 of the 8000 reserved come back.
   assert.deepEqual(h.limits.calls, ["reserve 8000", "release 6000"]);
@@ -86,7 +92,7 @@ Deno.test("a failed Claude call releases the whole reservation", async () => {
       requestId: null,
     },
   };
-  const res = await handleGenerateConversation(h.deps)(post({}));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(post({}));
   assert.equal(res.status, 502);
   assert.deepEqual(h.limits.calls, ["reserve 24576", "release 24576"]);
   assert.equal(h.limits.tokens, 0);
@@ -95,7 +101,7 @@ Deno.test("a failed Claude call releases the whole reservation", async () => {
 Deno.test("a flow that throws before Claude (unknown scaffolding) releases the whole reservation", async () => {
   const h = harness();
   h.repo.scaffolding = { ...h.repo.scaffolding, persona: null };
-  const res = await handleGenerateConversation(h.deps)(post({}));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(post({}));
   assert.equal(res.status, 404);
   assert.deepEqual(h.limits.calls, ["reserve 24576", "release 24576"]);
   assert.equal(h.limits.tokens, 0);
@@ -104,7 +110,7 @@ Deno.test("a flow that throws before Claude (unknown scaffolding) releases the w
 Deno.test("an idempotent retry of an existing conversation replays even when the user is at the limit", async () => {
   const h = harness();
   h.limits.requestsPerMinute = 1;
-  const handler = handleGenerateConversation(h.deps);
+  const handler = serveHandler(handleGenerateConversation(h.deps), "generate-conversation");
   const first = await handler(post({ "idempotency-key": "k-1" }));
   assert.equal(first.status, 201);
   const again = await handler(post({ "idempotency-key": "k-1" }));
@@ -118,7 +124,7 @@ Deno.test("an idempotent retry of an existing conversation replays even when the
 Deno.test("the service key acting for a user is reserved as the service (exempt by default)", async () => {
   const h = harness();
   h.limits.requestsPerMinute = 0;
-  const res = await handleGenerateConversation(h.deps)(
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
     new Request("http://localhost/functions/v1/generate-conversation", {
       method: "POST",
       headers: {
@@ -135,9 +141,9 @@ Deno.test("the service key acting for a user is reserved as the service (exempt 
 
 Deno.test("a database outage at the reservation is a 503 to retry, before any row or Claude call", async () => {
   const h = harness();
-  h.limits.reserveGeneration = () =>
-    Promise.reject(Object.assign(new Error("down"), { code: "ECONNREFUSED" }));
-  const res = await handleGenerateConversation(h.deps)(post({}));
+  // What the Postgres adapter throws for a refused connection (tests/unit/adapters/postgres_sql_test.ts).
+  h.limits.reserveGeneration = () => Promise.reject(new InfraFailure("database_unavailable", "down"));
+  const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(post({}));
   assert.equal(res.status, 503);
   assert.equal((await res.json()).error.code, "upstream_unavailable");
   assert.equal(h.claude.requests.length, 0);

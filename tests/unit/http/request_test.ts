@@ -64,3 +64,32 @@ Deno.test("errorResponse() hides unknown errors behind 500 internal", async () =
     setLogSink(prev);
   }
 });
+
+const defaults = z.object({ dry_run: z.boolean().default(false) }).strict();
+
+Deno.test("readJsonBody({ optional }) reads an empty body (whatever its type) and a GET as all defaults", async () => {
+  const opts = { optional: true } as const;
+  assert.deepEqual(await readJsonBody(post(""), defaults, 100, opts), { dry_run: false });
+  assert.deepEqual(await readJsonBody(post(null, {}), defaults, 100, opts), { dry_run: false });
+  assert.deepEqual(await readJsonBody(post("", { "content-type": "text/plain" }), defaults, 100, opts), {
+    dry_run: false,
+  });
+  const get = new Request("http://x/", { method: "GET" });
+  assert.deepEqual(await readJsonBody(get, defaults, 100, opts), { dry_run: false });
+  assert.deepEqual(await readJsonBody(post('{"dry_run":true}'), defaults, 100, opts), { dry_run: true });
+});
+
+Deno.test("readJsonBody({ optional }) still refuses a non-JSON type, broken JSON and an oversized body", async () => {
+  const opts = { optional: true } as const;
+  const cases: ReadonlyArray<[Request, string]> = [
+    [post('{"dry_run":true}', { "content-type": "text/plain" }), "unsupported_media_type"],
+    [post("{"), "invalid_body"],
+    [post(JSON.stringify({ pad: "x".repeat(200) })), "payload_too_large"],
+  ];
+  for (const [request, code] of cases) {
+    await assert.rejects(
+      readJsonBody(request, defaults, 100, opts),
+      (e) => e instanceof AppError && e.code === code,
+    );
+  }
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { noAlertSink } from "../../../shared/adapters/alert_webhook.ts";
+import { noAlertSink } from "../../../shared/monitor/alert_sink.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { handleStorageHealthMonitor } from "../../../shared/monitor/handle_storage_health_monitor.ts";

@@ -1,20 +1,24 @@
 import assert from "node:assert/strict";
-import { monitorEnvFrom } from "../../../shared/monitor/monitor_env.ts";
+import { monitorSettingsFromEnv } from "../../../shared/monitor/monitor_env.ts";
 
 const env = (vars: Record<string, string | undefined>) => ({ get: (k: string) => vars[k] });
 
-Deno.test("monitorEnvFrom() defaults: no webhook, 5 s timeout, no label", () => {
-  assert.deepEqual(monitorEnvFrom(env({})), {
+Deno.test("monitorSettingsFromEnv() defaults: no webhook, 5 s timeout, no label", () => {
+  assert.deepEqual(monitorSettingsFromEnv(env({})), {
     webhookUrl: null,
     webhookTimeoutMs: 5000,
     environment: undefined,
   });
-  assert.equal(monitorEnvFrom(env({ ALERT_WEBHOOK_URL: "  " })).webhookUrl, null, "blank means unset");
+  assert.equal(
+    monitorSettingsFromEnv(env({ ALERT_WEBHOOK_URL: "  " })).webhookUrl,
+    null,
+    "blank means unset",
+  );
 });
 
-Deno.test("monitorEnvFrom() reads the webhook, timeout and label", () => {
+Deno.test("monitorSettingsFromEnv() reads the webhook, timeout and label", () => {
   assert.deepEqual(
-    monitorEnvFrom(env({
+    monitorSettingsFromEnv(env({
       ALERT_WEBHOOK_URL: "https://hooks.slack.com/services/T0/B0/XYZ",
       ALERT_WEBHOOK_TIMEOUT_MS: "2500",
       ALERT_ENVIRONMENT: "production",
@@ -27,7 +31,7 @@ Deno.test("monitorEnvFrom() reads the webhook, timeout and label", () => {
   );
 });
 
-Deno.test("monitorEnvFrom() fails at boot on a bad URL or timeout, without echoing the URL", () => {
+Deno.test("monitorSettingsFromEnv() fails at boot on a bad URL or timeout, without echoing the URL", () => {
   for (
     const vars of [
       { ALERT_WEBHOOK_URL: "hooks.slack.com/services/secret-token" },
@@ -36,7 +40,7 @@ Deno.test("monitorEnvFrom() fails at boot on a bad URL or timeout, without echoi
       { ALERT_WEBHOOK_TIMEOUT_MS: "60000" },
     ]
   ) {
-    assert.throws(() => monitorEnvFrom(env(vars)), (err: Error) => {
+    assert.throws(() => monitorSettingsFromEnv(env(vars)), (err: Error) => {
       assert.match(err.message, /Cannot start: invalid environment/);
       assert.doesNotMatch(err.message, /secret-token/);
       return true;

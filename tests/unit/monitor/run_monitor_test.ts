@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type AlertSink,
-  noAlertSink,
-  WEBHOOK_NOT_CONFIGURED,
-} from "../../../shared/adapters/alert_webhook.ts";
+import { fixedClock } from "../../../shared/pipeline/clock.ts";
+import { type AlertSink, noAlertSink, WEBHOOK_NOT_CONFIGURED } from "../../../shared/monitor/alert_sink.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import type { RuleThreshold, RuleValue } from "../../../shared/monitor/evaluate_rules.ts";
 import type { SlackMessage } from "../../../shared/monitor/format_notice.ts";
@@ -12,7 +9,7 @@ import { RULE_KEYS } from "../../../shared/monitor/rules.ts";
 import { FakeMonitorStore } from "./_fake_monitor_store.ts";
 
 const T0 = new Date("2025-11-20T10:00:00Z");
-const at = (min: number) => () => new Date(T0.getTime() + min * 60_000);
+const at = (min: number) => fixedClock(new Date(T0.getTime() + min * 60_000));
 
 function fixtures(): { values: RuleValue[]; thresholds: RuleThreshold[] } {
   return {

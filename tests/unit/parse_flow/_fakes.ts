@@ -3,8 +3,8 @@
  * attempt fencing, consecutive infrastructure failures) and an ObjectStore with switchable failures. Both record
  * every call so tests assert what was written, not how.
  */
-import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/adapters/object_store.ts";
-import { sha256Hex } from "../../../shared/adapters/object_store.ts";
+import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import type {
   ClaimResult,
   FinishCompleted,
@@ -296,8 +296,7 @@ export function fakeDeps(
     store,
     parse: parseStoredResponse,
     parserVersion: PARSER_VERSION,
-    now: () => NOW,
-    clock: () => (t += 5),
+    clock: { now: () => NOW, monotonic: () => (t += 5), sleep: () => Promise.resolve() },
     ...overrides,
   };
 }

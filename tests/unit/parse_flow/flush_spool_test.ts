@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rawObjectPath } from "../../../shared/adapters/object_store.ts";
+import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { flushSpool } from "../../../shared/parse_flow/flush_spool.ts";
 import { fakeDeps, FakeQueue, FakeStore, flowTest, USER } from "./_fakes.ts";
 

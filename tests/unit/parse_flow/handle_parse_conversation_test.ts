@@ -6,7 +6,7 @@ import {
 } from "../../../shared/parse_flow/handle_parse_conversation.ts";
 import { createParser, parseStoredResponse } from "../../../shared/parse/mod.ts";
 import { makeConversation, textResponse } from "../../fixtures/parse/samples.ts";
-import { fakeDeps, FakeQueue, FakeStore, flowTest, stored } from "./_fakes.ts";
+import { fakeDeps, FakeQueue, FakeStore, flowTest, NOW, stored } from "./_fakes.ts";
 
 const KEY = "service-role-key-for-unit-tests";
 const A = "0a0a0a0a-1111-4111-8111-000000000001";
@@ -167,7 +167,7 @@ flowTest("handleParseConversation() defers the rest of a batch once its time bud
   const C = "0a0a0a0a-1111-4111-8111-000000000003";
   let now = 0;
   const flow = fakeDeps(queue, store, {
-    clock: () => now,
+    clock: { now: () => NOW, monotonic: () => now, sleep: () => Promise.resolve() },
     parse: (raw) => {
       now += 700; // an expensive raw object
       return parseStoredResponse(raw);

@@ -1,5 +1,6 @@
+import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 import assert from "node:assert/strict";
-import { finalObjectPath } from "../../../shared/adapters/object_store.ts";
+import { finalObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { RUNBOOK_LINES, setLogSink } from "../../../shared/log.ts";
 import { parseConversation } from "../../../shared/parse_flow/parse_conversation.ts";
 import {
@@ -202,10 +203,9 @@ const infraCases: ReadonlyArray<[string, (q: FakeQueue, s: FakeStore) => void, s
   ["the final upload failing", (_q, s) => (s.uploadFails = "unavailable"), "final_upload_failed"],
   ["the final upload rejected", (_q, s) => (s.uploadFails = "rejected"), "final_upload_failed"],
   [
+    // The queue's adapter translates a lost connection at its edge (tests/unit/adapters/postgres_sql_test.ts).
     "a database error while writing the result",
-    (
-      q,
-    ) => (q.failNext.finishCompleted = Object.assign(new Error("connection reset"), { code: "ECONNRESET" })),
+    (q) => (q.failNext.finishCompleted = new InfraFailure("database_unavailable", "connection reset")),
     "database_unavailable",
   ],
   [

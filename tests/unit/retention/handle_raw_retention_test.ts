@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ObjectStore } from "../../../shared/adapters/object_store.ts";
+import type { ObjectStore } from "../../../shared/pipeline/object_store.ts";
 import { serveHandler } from "../../../shared/http/serve.ts";
 import { handleRawRetention } from "../../../shared/retention/handle_raw_retention.ts";
 import type { RetentionStore } from "../../../shared/retention/retention_store.ts";

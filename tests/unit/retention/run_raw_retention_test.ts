@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { ObjectStore } from "../../../shared/adapters/object_store.ts";
+import { fixedClock } from "../../../shared/pipeline/clock.ts";
+import type { ObjectStore } from "../../../shared/pipeline/object_store.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import type {
   RetentionCandidate,
@@ -108,7 +109,7 @@ function quiet(): () => void {
 Deno.test("runRawRetention() deletes nothing when RAW_RETENTION_DAYS is unset", async () => {
   const { store, objects } = world([["completed", 400]]);
   const report = await runRawRetention(
-    { store, objects, config: config({ retentionDays: null }), clock: () => NOW },
+    { store, objects, config: config({ retentionDays: null }), clock: fixedClock(NOW) },
     { dryRun: false },
   );
   assert.equal(report.enabled, false);
@@ -128,7 +129,7 @@ Deno.test("runRawRetention() deletes old completed raw in bounded batches and ke
       ["parse_failed", 90],
       ["raw_stored", 90],
     ]);
-    const report = await runRawRetention({ store, objects, config: config(), clock: () => NOW }, {
+    const report = await runRawRetention({ store, objects, config: config(), clock: fixedClock(NOW) }, {
       dryRun: false,
     });
     assert.equal(report.deleted, 3);
@@ -145,7 +146,7 @@ Deno.test("runRawRetention() deletes old completed raw in bounded batches and ke
 
 Deno.test("runRawRetention() in a dry run lists what it would delete and deletes nothing", async () => {
   const { store, objects } = world([["completed", 40], ["completed", 35], ["parse_failed", 40]]);
-  const report = await runRawRetention({ store, objects, config: config(), clock: () => NOW }, {
+  const report = await runRawRetention({ store, objects, config: config(), clock: fixedClock(NOW) }, {
     dryRun: true,
     limit: 1,
   });
@@ -167,7 +168,7 @@ Deno.test("runRawRetention() takes its marks back when Storage refuses, and stop
   try {
     const { store, objects } = world([["completed", 40], ["completed", 35], ["completed", 33]]);
     objects.down = true;
-    const report = await runRawRetention({ store, objects, config: config(), clock: () => NOW }, {
+    const report = await runRawRetention({ store, objects, config: config(), clock: fixedClock(NOW) }, {
       dryRun: false,
     });
     assert.equal(report.deleted, 0);
@@ -185,7 +186,7 @@ Deno.test("runRawRetention() stops at its batch budget and says more remains", a
   try {
     const { store, objects } = world(Array.from({ length: 7 }, () => ["completed", 60] as [string, number]));
     const report = await runRawRetention(
-      { store, objects, config: config({ batchSize: 2, maxBatches: 2 }), clock: () => NOW },
+      { store, objects, config: config({ batchSize: 2, maxBatches: 2 }), clock: fixedClock(NOW) },
       { dryRun: false },
     );
     assert.equal(report.deleted, 4);
@@ -207,7 +208,7 @@ Deno.test("runRawRetention() counts rows whose object was already gone, and fini
       path: "raw/u/left-behind.json",
       rawDeletedAt: new Date(NOW.getTime() - DAY),
     }];
-    const report = await runRawRetention({ store, objects, config: config(), clock: () => NOW }, {
+    const report = await runRawRetention({ store, objects, config: config(), clock: fixedClock(NOW) }, {
       dryRun: false,
     });
     assert.equal(report.finished_from_earlier_runs, 1);

@@ -5,12 +5,8 @@
  * follow supabase/migrations/20251121000000_create_review_functions.sql and 20251119000100_*; the integration
  * tests run the same scenarios against the real SQL.
  */
-import {
-  type DownloadResult,
-  type ObjectStore,
-  sha256Hex,
-  type UploadResult,
-} from "../../../shared/adapters/object_store.ts";
+import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { parseConversation, type ParseFlowDeps } from "../../../shared/parse_flow/parse_conversation.ts";
 import type {
@@ -384,8 +380,7 @@ export class World {
       store: this.store,
       parse: parser,
       parserVersion: version,
-      now: () => this.now,
-      clock: () => tick++,
+      clock: { now: () => this.now, monotonic: () => tick++, sleep: () => Promise.resolve() },
     };
   }
 

@@ -31,7 +31,7 @@ function deps(w: World, overrides: Partial<RetryAllDeps> = {}): RetryAllDeps & {
       calls.push(id);
       return reparse({ repo: w.repo, flow }, { userId: null }, id, "retry_all");
     },
-    clock: () => 0,
+    clock: { now: () => new Date(), monotonic: () => 0, sleep: () => Promise.resolve() },
     budgetMs: 60_000,
     calls,
     ...overrides,
@@ -97,7 +97,10 @@ Deno.test("runRetryAll() stops after the time budget but always finishes at leas
   const w = new World();
   await fill(w, 6);
   let now = 0;
-  const d = deps(w, { clock: () => (now += 1000), budgetMs: 1 });
+  const d = deps(w, {
+    clock: { now: () => new Date(), monotonic: () => (now += 1000), sleep: () => Promise.resolve() },
+    budgetMs: 1,
+  });
   const r = await runRetryAll(d, request({ batchSize: 2 }));
   assert.equal(r.processed, 2);
   assert.equal(r.stopped, "time_budget");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
-import { supabaseObjectStore } from "../../../shared/adapters/object_store.ts";
+import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
 
 /** An object store whose HTTP answers come from `answer` (storage-api's shapes: HTTP 400, string statusCode). */
 function storeAnswering(answer: () => Response) {

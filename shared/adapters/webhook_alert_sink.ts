@@ -1,32 +1,13 @@
 /**
  * Alert delivery: a Slack-compatible incoming webhook (`POST {text, blocks}` as JSON) with a timeout.
- * One interface, so the monitor can be tested with a fake; `noAlertSink` stands for "ALERT_WEBHOOK_URL is
- * not set" (alerts are still recorded, and marked undelivered with that reason).
+ * Implements the monitor's `AlertSink` port (shared/monitor/alert_sink.ts, where `noAlertSink` stands for
+ * "ALERT_WEBHOOK_URL is not set").
  *
  * A webhook URL is a credential (Slack's carries the token in its path): it never appears in an error
  * message, and `redactInLogs` keeps it out of log lines.
  */
 import { redactInLogs } from "../log.ts";
-import type { SlackMessage } from "../monitor/format_notice.ts";
-
-export type DeliveryResult =
-  | { ok: true; status: number }
-  | { ok: false; error: string };
-
-export interface AlertSink {
-  /** False when no webhook is configured: nothing is sent, and that is the recorded reason. */
-  readonly configured: boolean;
-  send(message: SlackMessage): Promise<DeliveryResult>;
-}
-
-export const WEBHOOK_NOT_CONFIGURED = "ALERT_WEBHOOK_URL is not set: the alert is recorded, not delivered";
-
-export function noAlertSink(): AlertSink {
-  return {
-    configured: false,
-    send: () => Promise.resolve({ ok: false, error: WEBHOOK_NOT_CONFIGURED }),
-  };
-}
+import type { AlertSink } from "../monitor/alert_sink.ts";
 
 export interface WebhookOptions {
   timeoutMs?: number;
@@ -43,6 +24,11 @@ async function bodyExcerpt(res: Response): Promise<string> {
   }
 }
 
+/**
+ * The monitor's `AlertSink` over a Slack-compatible webhook: one POST with a timeout. Never throws after boot
+ * (a malformed URL throws at boot): a refused or failed delivery is a `DeliveryResult`, and the URL never appears
+ * in its error.
+ */
 export function webhookAlertSink(url: string, opts: WebhookOptions = {}): AlertSink {
   const parsed = new URL(url); // throws at boot for a malformed URL, never per request
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {

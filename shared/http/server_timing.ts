@@ -9,6 +9,7 @@ export type Phase = "claude" | "write_ahead" | "raw_store" | "db" | "parse_wait"
 
 export const PHASES: readonly Phase[] = ["claude", "write_ahead", "raw_store", "db", "parse_wait"];
 
+/** Adds up time per phase for one request; `serveHandler` turns it into the `Server-Timing` header. */
 export class PhaseTimer {
   readonly #now: () => number;
   readonly #start: number;

@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import {
   anthropicClaudeClient,
   type ClaudeAdapterOptions,
-  type ClaudeRequest,
   resetStructuredOutputMemory,
   retryAfterMs,
-} from "../../../shared/adapters/claude.ts";
+} from "../../../shared/adapters/anthropic_claude_client.ts";
+import type { ClaudeRequest } from "../../../shared/generate/claude_client.ts";
 import { setLogSink } from "../../../shared/log.ts";
 
 setLogSink(() => {});

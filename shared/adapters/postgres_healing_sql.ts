@@ -10,7 +10,7 @@
  * The gateway's Storage API runs every request in a transaction, so a database restart under load hit this in
  * about half the fault-suite runs (tests/e2e/faults/postgres_restart_test.ts), killing the gateway.
  *
- * Remedy (the gateway's pool and every function's, through shared/adapters/db.ts createSql): that one exception is caught (the query involved was already rejected with
+ * Remedy (the gateway's pool and every function's, through shared/adapters/postgres_sql.ts createSql): that one exception is caught (the query involved was already rejected with
  * CONNECTION_CLOSED, so nothing waits for the lost write), and new queries go to a fresh pool from then on. The
  * previous pool is not ended: its pg_net LISTEN connection and in-flight queries finish on it, and its idle
  * connections close by themselves (`idle_timeout`). Functions that use `sql.begin` (review, monitor) would otherwise
@@ -46,6 +46,10 @@ export interface HealingSql {
   end(opts?: { timeout?: number }): Promise<void>;
 }
 
+/**
+ * A postgres.js pool that replaces itself after postgres.js's closed-socket defect (see the header): callers keep
+ * one `sql` handle for the worker's life, and a database restart costs the failed query, never the worker.
+ */
 export function healingSql(make: () => Sql, log: Log): HealingSql {
   let current = make();
   let replaced = 0;

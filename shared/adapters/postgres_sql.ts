@@ -5,11 +5,17 @@
 import postgres from "postgres";
 import { AppError, appError } from "../errors.ts";
 import { logger } from "../log.ts";
-import { healingSql } from "./healing_sql.ts";
+import { InfraFailure } from "../pipeline/failures.ts";
+import { healingSql } from "./postgres_healing_sql.ts";
 
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
 
+/**
+ * The functions' connection pool: `prepare: false` for Supavisor's transaction pooler, bigints kept as strings,
+ * and wrapped by `healingSql` so a database restart cannot end the worker. Lazy: nothing connects until the
+ * first query, so building deps at boot never waits on the database.
+ */
 export function createSql(dbUrl: string, opts: { max?: number } = {}): Sql {
   // Wrapped so a database restart during a transaction cannot end the worker (healing_sql.ts).
   return healingSql(() => makeSql(dbUrl, opts), (fields) => logger.warn("postgres_pool_replaced", fields))
@@ -45,6 +51,37 @@ export function translateDbError(err: unknown): AppError | null {
     default:
       return null;
   }
+}
+
+/**
+ * The adapter edge of the pipeline's failure model: a failure where trying again later can help (connection
+ * loss, timeout, serialization) becomes the domain's `InfraFailure("database_unavailable")` with the driver's
+ * error as its cause and its message unchanged (it ends up in the attempts log); anything else is returned as
+ * it is (a bug, or a rule the database enforced), for the caller to rethrow.
+ */
+export function translatePostgresFailure(err: unknown): unknown {
+  if (err instanceof InfraFailure || !isTransientDbError(err)) return err;
+  return new InfraFailure("database_unavailable", err instanceof Error ? err.message : String(err), {
+    cause: err,
+  });
+}
+
+/**
+ * Wraps every method of a Postgres adapter so that what it throws is already translated
+ * (`translatePostgresFailure`): the domain behind the port never sees a SQLSTATE or a driver error code.
+ */
+export function translatingPostgresFailures<T extends object>(adapter: T): T {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, value] of Object.entries(adapter)) {
+    wrapped[name] = typeof value !== "function" ? value : async (...args: unknown[]) => {
+      try {
+        return await value.apply(adapter, args);
+      } catch (err) {
+        throw translatePostgresFailure(err);
+      }
+    };
+  }
+  return wrapped as T;
 }
 
 /** True for failures where trying again later can help (connection loss, timeouts, serialization). */

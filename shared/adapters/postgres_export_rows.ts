@@ -3,7 +3,7 @@
  * `public.conversations` in (created_at, conversation_id) order. created_at travels as UTC text with
  * microseconds, so the cursor compares exactly (a JS Date would drop the microseconds and repeat or skip rows).
  */
-import type { Sql } from "./db.ts";
+import type { Sql } from "./postgres_sql.ts";
 import type { ExportFilter } from "../export/filter.ts";
 import { type Cursor, type ExportRow, exportRowSchema } from "../export/row.ts";
 
@@ -32,6 +32,10 @@ function where(sql: Sql, f: ExportFilter, after: Cursor | null) {
   return parts.reduce((acc, p, i) => (i === 0 ? sql`${p}` : sql`${acc} and ${p}`));
 }
 
+/**
+ * The export's row source over PostgreSQL: the filter's rows in (created_at, conversation_id) order, one keyset
+ * page per call after the cursor, so an export can resume exactly where it stopped; and the filter's count.
+ */
 export function postgresExportRows(sql: Sql) {
   return {
     async rows(f: ExportFilter, after: Cursor | null, limit: number): Promise<ExportRow[]> {

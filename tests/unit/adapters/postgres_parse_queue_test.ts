@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { jsonbSafe } from "../../../shared/adapters/parse_queue_postgres.ts";
+import { jsonbSafe } from "../../../shared/adapters/postgres_parse_queue.ts";
 
 Deno.test("jsonbSafe() replaces U+0000 in every string and key, and leaves everything else as it is", () => {
   const value = {

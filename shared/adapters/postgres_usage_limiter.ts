@@ -7,7 +7,7 @@
  * supabase/functions/generate-conversation/index.ts
  */
 import { z } from "zod";
-import type { Sql } from "./db.ts";
+import { type Sql, translatingPostgresFailures } from "./postgres_sql.ts";
 import { GENERATE_LIMITS, type Reservation, type UsageLimiter } from "../generate/usage_budget.ts";
 
 const ReservationRow = z.object({
@@ -20,8 +20,12 @@ const ReservationRow = z.object({
   tokens_window_start: z.coerce.date().nullable(),
 });
 
+/**
+ * The `UsageLimiter` port over PostgreSQL. A lost connection or a timeout reaches the handler as the domain's
+ * `InfraFailure("database_unavailable")` (translated here), which it answers with a 503 to retry.
+ */
 export function postgresUsageLimiter(sql: Sql): UsageLimiter {
-  return {
+  return translatingPostgresFailures({
     async reserveGeneration({ userId, maxTokens, isService }): Promise<Reservation> {
       const rows = await sql`
         select allowed, refused_limit, max_amount, used, reset_at, tokens_charged, tokens_window_start
@@ -47,5 +51,5 @@ export function postgresUsageLimiter(sql: Sql): UsageLimiter {
         select private.release_usage(${userId}::uuid, 'generate_output_tokens_per_day', ${windowStart},
           ${amount})`;
     },
-  };
+  });
 }

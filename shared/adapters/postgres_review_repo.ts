@@ -10,8 +10,8 @@
  * through a Date, which would cut the cursor to milliseconds and make pages skip or repeat rows.
  */
 import { z } from "zod";
-import type { Sql } from "./db.ts";
-import { scaffoldingFromRow } from "./parse_queue_postgres.ts";
+import { type Sql, translatingPostgresFailures } from "./postgres_sql.ts";
+import { scaffoldingFromRow } from "./postgres_parse_queue.ts";
 import type { CursorPosition } from "../review/cursor.ts";
 import { CONVERSATION_SOURCES, type ListQuery } from "../review/list_query.ts";
 import type {
@@ -148,6 +148,11 @@ const previewRow = candidateRow.extend({
   error_code: text,
 });
 
+/**
+ * The review queue's `ReviewRepo` over PostgreSQL: every action is scoped to the caller in SQL (another user's row
+ * is `not_found`), refusals are values, and a lost connection reaches the domain as
+ * `InfraFailure("database_unavailable")`.
+ */
 export function postgresReviewRepo(sql: Sql): ReviewRepo {
   /** UTC, microseconds: the cursor's key format (shared/review/cursor.ts). */
   const iso = (column: string) =>
@@ -237,7 +242,8 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
 
   const scopeOf = (scope: RepoScope) => scope.userId;
 
-  return {
+  // Translated at the edge: the parse flow sees InfraFailure("database_unavailable"), never a SQLSTATE.
+  return translatingPostgresFailures({
     async list(q) {
       const rows = await sql`
         select ${itemColumns}
@@ -408,5 +414,5 @@ export function postgresReviewRepo(sql: Sql): ReviewRepo {
         await sql`${countSelect} where c.conversation_id = any(${conversationIds as string[]}::uuid[]) ${countGroup}`,
       );
     },
-  };
+  });
 }

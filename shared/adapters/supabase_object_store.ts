@@ -4,33 +4,7 @@
  * be tested with an in-memory fake; `supabaseObjectStore` is the real implementation over supabase-js.
  */
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-
-export const CONVERSATION_BUCKET = "conversation-files";
-
-export type UploadResult =
-  | { ok: true }
-  | { ok: false; kind: "exists" }
-  | { ok: false; kind: "rejected"; status: string; message: string }
-  | { ok: false; kind: "unavailable"; message: string };
-
-export type DownloadResult =
-  | { ok: true; bytes: Uint8Array }
-  | { ok: false; kind: "not_found" }
-  | { ok: false; kind: "unavailable"; message: string };
-
-export interface ObjectStore {
-  upload(
-    path: string,
-    bytes: Uint8Array,
-    opts: { upsert: boolean; contentType: string },
-  ): Promise<UploadResult>;
-  download(path: string): Promise<DownloadResult>;
-  remove(paths: string[]): Promise<{ ok: true; removed: string[] } | { ok: false; message: string }>;
-  signedUrl(
-    path: string,
-    expiresInSeconds: number,
-  ): Promise<{ ok: true; url: string } | { ok: false; message: string }>;
-}
+import { CONVERSATION_BUCKET, type ObjectStore } from "../pipeline/object_store.ts";
 
 /** storage-js reports HTTP 400 with the intended code as a string `statusCode` (see supabase-platform.md §2). */
 function storageStatus(err: unknown): string {
@@ -57,6 +31,11 @@ function isUnavailable(status: string, err: unknown): boolean {
   return status === "unknown" || status.startsWith("5") || name === "StorageUnknownError";
 }
 
+/**
+ * The `ObjectStore` port over the Storage API (supabase-js). Never throws: storage-js errors, HTTP statuses and
+ * network failures become `UploadResult` / `DownloadResult` values; a refused service key is `unavailable`, never
+ * `not_found`.
+ */
 export function supabaseObjectStore(
   supabaseUrl: string,
   serviceKey: string,
@@ -124,19 +103,4 @@ export function supabaseObjectStore(
       }
     },
   };
-}
-
-/** Raw responses live at raw/{user_id}/{conversation_id}.json; built only from validated uuids. */
-export function rawObjectPath(userId: string, conversationId: string): string {
-  return `raw/${userId}/${conversationId}.json`;
-}
-
-/** Parsed conversations live at {user_id}/{conversation_id}/conversation.json. */
-export function finalObjectPath(userId: string, conversationId: string): string {
-  return `${userId}/${conversationId}/conversation.json`;
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -5,7 +5,7 @@
  * an undefined deep in the flow.
  */
 import { z } from "zod";
-import type { Sql } from "./db.ts";
+import { type Sql, translatingPostgresFailures } from "./postgres_sql.ts";
 import { CONVERSATION_SOURCES, type ConversationSource } from "../provenance.ts";
 import type {
   ClaimResult,
@@ -93,12 +93,18 @@ export function jsonbSafe(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The parse flow's `ParseQueue` over the `private` claim functions: every finish is fenced by the claim's attempt
+ * number, and a lost claim is a `false` / `lost_claim` value. A lost connection reaches the flow as
+ * `InfraFailure("database_unavailable")`, never as a driver error.
+ */
 export function postgresParseQueue(
   sql: Sql,
   settings: ParseQueueSettings = DEFAULT_PARSE_QUEUE_SETTINGS,
 ): ParseQueue {
   const json = (value: unknown) => sql.json(jsonbSafe(value) as Parameters<typeof sql.json>[0]);
-  return {
+  // Translated at the edge: the parse flow sees InfraFailure("database_unavailable"), never a SQLSTATE.
+  return translatingPostgresFailures({
     async claim(conversationId, now): Promise<ClaimResult> {
       // The row's source rides along in the same statement (it never changes, so the snapshot is right).
       const rows = await sql`
@@ -230,7 +236,7 @@ export function postgresParseQueue(
         select private.defer_spooled_raw(
           p_conversation_id => ${conversationId}::uuid, p_error => ${error}, p_now => ${now})`;
     },
-  };
+  });
 }
 
 /** The scaffolding columns (`persona_id` … `training_topic_name`) of a claimed or locked row, as `Scaffolding`. */

@@ -23,36 +23,13 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { logger } from "../log.ts";
 import { type JsonObject, MessageAssembler, type StreamEvent } from "../generate/message_assembler.ts";
-
-export interface ClaudeRequest {
-  model: string;
-  system: string;
-  prompt: string;
-  maxTokens: number;
-  /** JSON Schema for `output_config.format`; null to ask for JSON by instructions only. */
-  outputSchema: Record<string, unknown> | null;
-  /** Appended to the prompt when structured outputs are not used. */
-  plainJsonInstructions: string;
-  /** Sent as `metadata.user_id` (an opaque uuid, never an email) for Anthropic's abuse detection. */
-  userId?: string;
-  /** For log lines. */
-  conversationId?: string;
-  /**
-   * Called after every stream event (synchronously: keep it cheap). generate-conversation checkpoints the partial
-   * answer from here (shared/generate/checkpoint.ts).
-   */
-  onProgress?: (progress: ClaudeProgress) => void;
-}
-
-/** Where a stream stands: what has arrived so far, and the partial Message on demand. */
-export interface ClaudeProgress {
-  /** Characters of content received in this attempt (text, tool input JSON, thinking). */
-  receivedChars: number;
-  contentBegan: boolean;
-  attempt: number;
-  /** The Message as it stands (assembled on each call: call it only when it is needed). */
-  snapshot(): JsonObject;
-}
+import type {
+  ClaudeAnswer,
+  ClaudeClient,
+  ClaudeFailure,
+  ClaudeRequest,
+  ClaudeUsage,
+} from "../generate/claude_client.ts";
 
 function deltaChars(event: StreamEvent): number {
   const d = event.delta as Record<string, unknown> | undefined;
@@ -63,46 +40,6 @@ function deltaChars(event: StreamEvent): number {
     if (typeof v === "string") n += v.length;
   }
   return n;
-}
-
-export interface ClaudeUsage {
-  input_tokens: number | null;
-  output_tokens: number | null;
-  cache_creation_input_tokens: number | null;
-  cache_read_input_tokens: number | null;
-}
-
-export interface ClaudeAnswer {
-  /** The serialized Message object: the bytes to store. */
-  body: string;
-  message: JsonObject;
-  model: string | null;
-  stopReason: string | null;
-  usage: ClaudeUsage;
-  /** The stream ended before `message_stop` (broken connection, timeout, mid-stream error). */
-  truncated: boolean;
-  truncation: "stream_cut" | "timeout" | "stream_error" | null;
-  structuredOutput: boolean;
-  attempts: number;
-  requestId: string | null;
-}
-
-export interface ClaudeFailure {
-  /** `unavailable`: rate limits, overload, 503, timeouts, connection — try later. `failed`: anything else. */
-  kind: "unavailable" | "failed";
-  status: number | null;
-  errorType: string | null;
-  message: string;
-  attempts: number;
-  /** The last retry-after the API asked for, when it did. */
-  retryAfterMs: number | null;
-  requestId: string | null;
-}
-
-export type ClaudeResult = { ok: true; answer: ClaudeAnswer } | { ok: false; failure: ClaudeFailure };
-
-export interface ClaudeClient {
-  generate(request: ClaudeRequest): Promise<ClaudeResult>;
 }
 
 export interface ClaudeAdapterOptions {
@@ -295,6 +232,11 @@ function usageOf(message: JsonObject): ClaudeUsage {
   };
 }
 
+/**
+ * The `ClaudeClient` port over `@anthropic-ai/sdk`: one streaming call with this module's retry policy and
+ * deadline. Never throws: every SDK, HTTP and network failure comes back as a `ClaudeFailure` value, and a stream
+ * cut after content began comes back as a truncated answer (what arrived is kept, never retried).
+ */
 export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.standinBehavior) headers["x-standin-behavior"] = opts.standinBehavior;

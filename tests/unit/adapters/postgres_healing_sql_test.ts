@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import {
   isPostgresJsClosedSocketWrite,
   isUnawaitedSocketReset,
-} from "../../../shared/adapters/healing_sql.ts";
+} from "../../../shared/adapters/postgres_healing_sql.ts";
 
 Deno.test("isUnawaitedSocketReset() matches a read ECONNRESET only", () => {
   const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET", syscall: "read" });

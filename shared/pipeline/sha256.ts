@@ -1,0 +1,10 @@
+/**
+ * The one sha256 of the pipeline: generate records it with the raw response, parse-conversation and the spool
+ * flush verify the downloaded bytes against it. Lowercase hex, as PostgreSQL's `encode(sha256(…), 'hex')`.
+ */
+
+/** Lowercase hex sha256 of the bytes (64 characters). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
+
+Deno.test("sha256Hex() is lowercase hex of the bytes (the known vectors, as PostgreSQL's encode(sha256(x), 'hex'))", async () => {
+  assert.equal(
+    await sha256Hex(new Uint8Array()),
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  );
+  assert.equal(
+    await sha256Hex(new TextEncoder().encode("abc")),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+});
