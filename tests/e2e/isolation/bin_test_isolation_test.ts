@@ -12,7 +12,6 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { REPO_ROOT } from "../../../local/paths.ts";
 import { readStackEnv } from "../../../local/stack_env.ts";
 import { runDeno as runDenoIn } from "../../support/run_deno.ts";
 
