@@ -96,6 +96,9 @@ Deno.test("manifestSchema refuses a manifest of another version", () => {
     skipped: [],
   };
   assert.ok(manifestSchema.safeParse(manifest).success);
-  assert.equal(manifestSchema.safeParse({ ...manifest, manifest_version: MANIFEST_VERSION + 1 }).success, false);
+  assert.equal(
+    manifestSchema.safeParse({ ...manifest, manifest_version: MANIFEST_VERSION + 1 }).success,
+    false,
+  );
   assert.equal(manifestSchema.safeParse({ ...manifest, format: "csv" }).success, false);
 });
