@@ -37,6 +37,12 @@ export function setLogSink(next: LogSink): LogSink {
 /** Values that must never reach a log line, whatever field they end up in (keys, tokens). */
 const redactions = new Set<string>();
 
+/**
+ * From now on, for the life of the process, every occurrence of `secret` in a log line — in any field, the
+ * message, a nested value or an error message — is written as `[redacted]`. Entry points call it at boot with
+ * the service keys. Values shorter than 8 characters (and `undefined`) are ignored, so an empty or tiny setting
+ * cannot blank out unrelated text.
+ */
 export function redactInLogs(secret: string | undefined): void {
   if (secret && secret.length >= 8) redactions.add(secret);
 }
@@ -47,6 +53,12 @@ function redact(line: string): string {
   return out;
 }
 
+/**
+ * Writes one JSON line to the sink: `ts` (ISO), `level`, `event`, `msg` when given, then the fields. An `Error`
+ * field is written as `{ name, message }` (no stack, and not the `{}` JSON.stringify would give). Registered
+ * secrets are redacted from the finished line. Never throws for ordinary values (a field that JSON cannot
+ * encode, such as a BigInt or a cycle, does).
+ */
 export function log(level: LogLevel, event: string, fields: LogFields = {}, msg?: string): void {
   const entry: Record<string, unknown> = { ts: new Date().toISOString(), level, event };
   if (msg !== undefined) entry.msg = msg;

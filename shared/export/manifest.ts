@@ -68,6 +68,7 @@ export const manifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
+/** Zeroed counters, a new object per call: one run's counts are never shared with another's. */
 export function emptyCounts(): ExportCounts {
   return {
     conversations: 0,
@@ -86,6 +87,10 @@ function bump(m: Record<string, number>, key: string | null): void {
   m[k] = (m[k] ?? 0) + 1;
 }
 
+/**
+ * Counts one exported conversation, in place. A null method, model or parser version is counted under
+ * `(none)` so every map sums to `conversations`; `by_split` only when the export is split (`split` not null).
+ */
 export function countExported(
   c: ExportCounts,
   row: {
@@ -104,6 +109,7 @@ export function countExported(
   if (split !== null) bump(c.by_split, split);
 }
 
+/** Counts one skipped conversation under its reason, in place (the manifest's `skipped_by_reason`). */
 export function countSkipped(c: ExportCounts, reason: string): void {
   c.skipped++;
   bump(c.skipped_by_reason, reason);

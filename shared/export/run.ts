@@ -98,6 +98,7 @@ export function exportBase(out: string): string {
   return out.replace(/\.jsonl(\.gz)?$/, "").replace(/\.manifest\.json$/, "");
 }
 
+/** The manifest beside an export base: `<base>.manifest.json` (what `--verify` reads). */
 export function manifestPathOf(base: string): string {
   return `${base}.manifest.json`;
 }
@@ -150,6 +151,7 @@ export async function fileSha256(path: string): Promise<{ sha256: string; bytes:
   return { sha256: hash.digest("hex"), bytes };
 }
 
+/** sha256 (hex, lowercase) of bytes in memory: the `final_sha256` the manifest records for a final file. */
 export function sha256Of(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
@@ -258,6 +260,14 @@ function stratumOf(split: NonNullable<SplitSettings>, r: ExportRow): string {
   return (split.stratify === "topic" ? r.topic_key : r.persona_key) ?? "";
 }
 
+/**
+ * One export from start to finish (or, with `resume`, from the checkpoint on). Throws `ExportError` with
+ * `partial_export_exists` (a checkpoint is there and `resume` is false), `nothing_to_resume`, `resume_mismatch`
+ * (the checkpoint selected another filter, format, gzip or split, or a partial file is shorter than recorded),
+ * `database_unavailable` or `storage_unavailable` (after `downloadTries`; partial files and checkpoint are
+ * kept for `--resume`). A final file that is missing, unparsable or not a valid chat is skipped with its
+ * reason in the manifest, never an error. Nothing appears under a final name before the run is complete.
+ */
 export async function runExport(src: ExportSource, opts: ExportOptions): Promise<ExportResult> {
   const pageSize = opts.pageSize ?? 500;
   const concurrency = opts.concurrency ?? 16;
@@ -486,6 +496,10 @@ async function writeManifest(
   Deno.renameSync(tmp, path);
 }
 
+/**
+ * A manifest file, parsed and checked against `manifestSchema`. Throws `ExportError("invalid_manifest")` when
+ * the file cannot be read, is not JSON or is not a manifest of this version (the first three bad paths named).
+ */
 export function readManifest(path: string): Manifest {
   let raw: unknown;
   try {

@@ -118,6 +118,13 @@ export function isWorse(value: number, notifiedValue: number, worseFactor: numbe
   return value >= notifiedValue * worseFactor;
 }
 
+/**
+ * Pure and deterministic for the same input. Returns one status per known rule, in `RULE_KEYS` order, and the
+ * alert actions (open / track / escalate / resolve; at most one per rule). A rule without a threshold row or
+ * switched off is `disabled` and its open alert resolves; a rule whose value is null is `unavailable` and its
+ * open alert is left as it is; a rate rule under its `minSample` never fires. Threshold rows naming no known
+ * rule are returned in `unknownRules`, never evaluated.
+ */
 export function evaluateRules(input: EvaluationInput): Evaluation {
   const { now } = input;
   const thresholds = new Map(input.thresholds.map((t) => [t.rule, t]));

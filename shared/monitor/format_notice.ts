@@ -81,6 +81,12 @@ function detailLines(details: Record<string, unknown>): string[] {
     });
 }
 
+/**
+ * One notice as a Slack message. `text` alone carries the whole message (header line, time line and, unless
+ * resolved, the action); text from rules, details and the rule key is escaped for mrkdwn (`& < >`), long
+ * detail values and the header are clipped. A rule key this code does not know is shown as is, in counts.
+ * Pure: `now` is passed in.
+ */
 export function formatNotice(n: PendingNotice, opts: { environment?: string; now: Date }): SlackMessage {
   const info = isRuleKey(n.rule) ? RULES[n.rule] : null;
   const unit: RuleUnit = info?.unit ?? "count";

@@ -80,6 +80,11 @@ export const COUNTS_LEGEND: readonly string[] = [
   "failure rate = in review / parses finished in its window (the NOTE column gives that sample).",
 ];
 
+/**
+ * The summary as the text `deno task health` prints: health, pipeline counts, rules, alerts and notifications,
+ * followed by `COUNTS_LEGEND` when the summary carries parse outcomes. ANSI colours only when `opts.color` is
+ * true (default false, so files and pipes get plain text); ages are measured from `opts.now`, else `checked_at`.
+ */
 export function formatSummary(s: MonitorSummary, opts: FormatOptions = {}): string {
   const color = opts.color ?? false;
   const now = opts.now ?? new Date(s.checked_at);

@@ -21,6 +21,12 @@ export interface StorageHealthMonitorDeps extends MonitorDeps {
 
 const bodySchema = z.object({ dry_run: z.boolean().default(false) }).strict();
 
+/**
+ * The HTTP handler. POST or GET only (`method_not_allowed`), the service key only (`unauthorized` /
+ * `forbidden`); an empty body means `{dry_run: false}`, any other body must be `{dry_run?}` (`invalid_body`).
+ * A GET is always a dry run: nothing recorded, nothing sent. Answers 200 with the summary, also when rules fire
+ * or a webhook delivery fails.
+ */
 export function handleStorageHealthMonitor(deps: StorageHealthMonitorDeps) {
   return async (req: Request): Promise<Response> => {
     requireMethod(req, "POST", "GET");

@@ -29,6 +29,11 @@ export interface MonitorSettings {
   environment: string | undefined;
 }
 
+/**
+ * Called at boot. Throws `Cannot start: invalid environment (…)` for a webhook URL that is not http(s), a
+ * timeout outside 100..30000 ms or an environment label over 40 characters. Blank values count as unset:
+ * no webhook (alerts are recorded only), 5000 ms, no label.
+ */
 export function monitorSettingsFromEnv(env: EnvSource): MonitorSettings {
   const e = schemaFromEnv(monitorEnvSchema, env);
   return {

@@ -158,6 +158,7 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
   },
 };
 
+/** Narrows a threshold row's `rule` text to a rule this code describes; false for typos and removed rules. */
 export function isRuleKey(value: string): value is RuleKey {
   return (RULE_KEYS as readonly string[]).includes(value);
 }

@@ -184,6 +184,12 @@ function summarizeRule(r: RuleStatus): RuleSummary {
   };
 }
 
+/**
+ * One run at `deps.clock()`. A dry run evaluates only: no alert row changes, no notice is sent, and the summary
+ * lists the actions that would be taken. Otherwise the summary lists only the changes the database actually
+ * applied (a concurrent run may have made them first) and delivers pending notices. A webhook failure is
+ * counted in `notifications`, never thrown; a database failure throws.
+ */
 export async function runMonitor(deps: MonitorDeps, opts: { dryRun: boolean }): Promise<MonitorSummary> {
   const now = (deps.clock ?? systemClock).now();
   const { snapshot, evaluation, applied } = await deps.store.evaluate(

@@ -53,6 +53,7 @@ export function closesFamily(family: 0 | 1 | 2, code: number): boolean {
   return other === family || (family === 1 && other === 0);
 }
 
+/** Whether `code` is one of the six characters `quoteFamily` knows (`"` “ ” ' ‘ ’): any of them may open a string. */
 export function isQuoteChar(code: number): boolean {
   return quoteFamily(code) >= 0;
 }

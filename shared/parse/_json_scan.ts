@@ -39,10 +39,12 @@ const {
  */
 export const ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff";
 
+/** Whether `code` is one of the five characters of `ZERO_WIDTH`: invisible, yet JSON.parse rejects them. */
 export function isZeroWidth(code: number): boolean {
   return code === 0x200b || code === 0x200c || code === 0x200d || code === 0x2060 || code === 0xfeff;
 }
 
+/** Whether `code` is whitespace by the JSON grammar: space, LF, CR, tab only (not NBSP or other Unicode spaces). */
 export function isJsonWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 }

@@ -11,7 +11,11 @@ import { redactInLogs } from "../log.ts";
 import { createParser, DEFAULT_MAX_RAW_BYTES, PARSER_VERSION } from "../parse/mod.ts";
 import { DEFAULT_BATCH_BUDGET_MS, type ParseHandlerDeps } from "./handle_parse_conversation.ts";
 
-/** parse-conversation's deps: the claim queue's settings (PARSE_*), the parser, one pool sized to the concurrency. */
+/**
+ * Called once at boot. Throws (so the worker fails to boot) when a platform setting is missing or a `PARSE_*`
+ * number is not a non-negative number; registers every service key with `redactInLogs`. Concurrency, spool batch and the
+ * database pool are at least 1 whatever the setting says. Opens no connection: the pool connects on first use.
+ */
 export function parseHandlerDepsFromEnv(env: EnvSource): ParseHandlerDeps {
   const platform = platformFromEnv(env);
   for (const key of platform.serviceKeys) redactInLogs(key);

@@ -51,6 +51,10 @@ export function personaLabel(s: Scaffolding): string | null {
   return archetype ? `${name} - ${archetype}` : name;
 }
 
+/**
+ * The scaffolding row's ids, keys and names under the final file's snake_case names, copied as they are (null
+ * stays null: an orphaned raw object has no scaffolding).
+ */
 export function inputParameters(s: Scaffolding): InputParameters {
   return {
     persona_id: s.personaId,
@@ -65,6 +69,12 @@ export function inputParameters(s: Scaffolding): InputParameters {
   };
 }
 
+/**
+ * The final file for a parsed conversation. `client_persona` is the persona row's label when there is one (the
+ * model's guess otherwise, `personaSource` says which); `provenance.model_output` is true only for source
+ * `generated`, and an unknown source is written `unknown`, never guessed. `conversationName` fits the column:
+ * at most 255 code points, no U+0000. Turns are copied unchanged. Pure: no I/O.
+ */
 export function buildFinalFile(conversation: Conversation, scaffolding: Scaffolding): FinalFile {
   const label = personaLabel(scaffolding);
   const clientPersona = label ?? conversation.conversation_metadata.client_persona;

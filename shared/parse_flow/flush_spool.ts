@@ -79,6 +79,13 @@ async function flushOne(deps: ParseFlowDeps, item: SpooledRaw): Promise<SpoolIte
   return { conversation_id: id, result };
 }
 
+/**
+ * Uploads up to `limit` due spool rows, one at a time, and counts what happened to each. Bytes are never dropped:
+ * a sha256 mismatch is logged and uploaded anyway (the parse then sends it to review); an upload that fails is
+ * `deferred` (the row stays, with its next try set); a row whose upload threw is an `error` and is retried when
+ * its lease runs out. The spool row is deleted only after the object holds its bytes. Throws only when leasing
+ * the rows fails (the database is down).
+ */
 export async function flushSpool(deps: ParseFlowDeps, limit: number): Promise<SpoolFlushResult> {
   const items = await deps.queue.leaseSpool(deps.clock.now(), limit);
   const out: SpoolFlushResult = {

@@ -70,6 +70,13 @@ export interface ParseResponse {
   spool?: SpoolFlushResult;
 }
 
+/**
+ * The work of one parse request, after auth and body validation: the spool flush if asked, then each distinct
+ * id once (duplicates in the body are merged), in request order, `concurrency` at a time. Once the batch budget
+ * is spent, ids not yet started are answered `skipped`/`deferred` without being claimed; the first id always
+ * runs. Never throws for one conversation: a thrown bug becomes `error`/`internal` for that id only. The
+ * source defaults to `sweeper` for `conversation_ids`, else `trigger`.
+ */
 export async function processParseRequest(
   deps: ParseHandlerDeps,
   body: ParseRequest,
@@ -100,6 +107,12 @@ export async function processParseRequest(
   return spool ? { results, counts, spool } : { results, counts };
 }
 
+/**
+ * The HTTP handler. Refuses, before any conversation is touched: another method (`method_not_allowed`), a caller
+ * without the service key (`unauthorized` / `forbidden`), a body over 16 KiB (`payload_too_large`), not JSON
+ * (`unsupported_media_type`, `invalid_body`) or not what `parseRequestSchema` accepts (`invalid_body`).
+ * Otherwise answers 200 with `processParseRequest`'s result.
+ */
 export function handleParseConversation(deps: ParseHandlerDeps): Handler {
   return async (req) => {
     requireMethod(req, "POST");

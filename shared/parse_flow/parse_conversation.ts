@@ -86,6 +86,14 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * One conversation, claimed and parsed. Never throws. Answers `skipped` (not claimable, or the claim was lost
+ * to another worker), `completed`, `parse_failed` (content failures: the raw object is missing, its sha256
+ * differs from the recorded one, or the engine found no complete conversation — straight to review), `released`
+ * (storage_unavailable, database_unavailable, final_upload_failed or internal: the claim is released with
+ * backoff; after too many in a row the database gives up and the answer is `parse_failed`/`gave_up`) or
+ * `error`/`database_unavailable` when the database cannot be reached to claim or release.
+ */
 export async function parseConversation(
   deps: ParseFlowDeps,
   conversationId: string,

@@ -25,6 +25,12 @@ const bodySchema = z.object({
   limit: z.number().int().min(1).max(100_000).optional(),
 }).strict();
 
+/**
+ * The HTTP handler. POST or GET only (`method_not_allowed`), the service key only (`unauthorized` /
+ * `forbidden`); an empty body means all defaults, any other body must be `{dry_run?, limit?}` with `limit`
+ * 1..100000 (`invalid_body`). A GET is always a dry run, so a link followed by mistake deletes nothing.
+ * Answers 200 with the run's report, also when retention is off or a Storage batch failed (see `errors`).
+ */
 export function handleRawRetention(deps: RawRetentionHandlerDeps) {
   return async (req: Request): Promise<Response> => {
     requireMethod(req, "POST", "GET");

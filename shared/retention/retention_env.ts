@@ -21,6 +21,10 @@ const retentionEnvSchema = z.object({
   RAW_RETENTION_MAX_BATCHES: optionalInt(1, 100),
 });
 
+/**
+ * Called at boot. Throws `Cannot start: invalid environment (…)` for a value that is not a whole number in its
+ * range; an unset or blank RAW_RETENTION_DAYS gives `retentionDays: null` (retention off), never a default age.
+ */
 export function retentionConfigFromEnv(env: EnvSource): RetentionConfig {
   const e = schemaFromEnv(retentionEnvSchema, env);
   return {

@@ -89,6 +89,13 @@ function emptyReport(dryRun: boolean, days: number | null): RetentionReport {
   };
 }
 
+/**
+ * One run. With retention off it touches nothing and says why (`reason`). A dry run only reads (totals and at
+ * most min(limit, batch budget, 1000) candidates). Otherwise it first removes objects an earlier run marked
+ * but left (marks 10 minutes to 7 days old), then at most `maxBatches` batches, never more than `limit`
+ * objects: mark → remove → on a Storage error unmark that batch and stop. A Storage failure is reported in
+ * `errors`/`failed_batches`, not thrown; a database failure throws.
+ */
 export async function runRawRetention(
   deps: RetentionDeps,
   opts: { dryRun: boolean; limit?: number },

@@ -37,6 +37,10 @@ function fromBase64Url(text: string): string {
   return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 }
 
+/**
+ * An opaque URL-safe token (base64url, no padding) for a keyset position and the fingerprint of the filters it
+ * was made for; `decodeCursor` with the same fingerprint gives the position back, microseconds included.
+ */
 export function encodeCursor(position: CursorPosition, fingerprint: string): string {
   return toBase64Url(
     JSON.stringify({ v: 1, t: position.createdAt, id: position.conversationId, f: fingerprint }),

@@ -14,7 +14,11 @@ import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
 import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";
 
-/** review-queue's deps; the parse flow is parse-conversation's own, so a re-parse runs with identical settings. */
+/**
+ * Called once at boot. Throws `Cannot start: …` when a platform or `PARSE_*` setting is invalid (as
+ * `parseHandlerDepsFromEnv`) or REVIEW_SIGNED_URL_SECONDS is outside 10..3600. The review's store is the parse
+ * flow's store, so a resolve and a re-parse write through the same Storage client. Opens no connection.
+ */
 export function reviewDepsFromEnv(env: EnvSource): ReviewDeps {
   const platform = platformFromEnv(env);
   const parse = parseHandlerDepsFromEnv(env);

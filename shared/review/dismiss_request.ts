@@ -23,6 +23,11 @@ const schema = z.strictObject({
   reviewed_by: z.uuid().optional(),
 });
 
+/**
+ * The dismiss body, validated: `reason` trimmed, 1..500 characters, no U+0000; optional `reviewed_by` a uuid
+ * (lower-cased); no other field. Anything else throws `invalid_body`. Whether the caller may name that
+ * reviewer is the handler's decision, not this function's.
+ */
 export function parseDismissRequest(body: unknown): DismissRequest {
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw appError("invalid_body", `Cannot dismiss: ${describeZodError(parsed.error)}`);

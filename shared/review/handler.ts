@@ -97,6 +97,13 @@ function retryStatus(result: ReparseResult): number {
   return result.result === "completed" || result.result === "parse_failed" ? 200 : 202;
 }
 
+/**
+ * The HTTP handler. The caller is resolved before the route, so without a valid token every path answers
+ * `unauthorized`. A user reaches only their own items (another user's answers `not_found`, exactly like a
+ * missing one) and is always recorded as their own reviewer (`forbidden` otherwise); retry-all is service-only
+ * (`forbidden`). Refusals map to `not_found`, `not_in_review`, `conflict` (raw response gone) and
+ * `invalid_body` (unknown reviewer). A retry answers 200 when this request wrote the outcome, else 202.
+ */
 export function handleReviewQueue(deps: ReviewDeps): Handler {
   return async (req) => {
     const url = new URL(req.url);

@@ -66,6 +66,12 @@ export function escapeLikePattern(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * The list query, validated. Throws `bad_request` for an unknown or repeated parameter, a bad value or a
+ * cursor made for other filters; `forbidden` when a user asks for another user's items (a user's query is
+ * always scoped to themselves). The `error` text is matched literally (`%` and `_` escaped). The fingerprint
+ * covers status, since, error, user and, when set, source.
+ */
 export function parseListQuery(params: URLSearchParams, scope: Scope): ListQuery {
   const raw: Record<string, string> = {};
   for (const [key, value] of params) {

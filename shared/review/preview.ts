@@ -48,10 +48,15 @@ export interface PreviewTally {
   readonly transitions: Record<string, number>;
 }
 
+/** The row as it is now: `<status>(<latest error code, else outcome, else none>)`, comparable with `predictedState`. */
 export function currentState(item: PreviewItem): string {
   return `${item.processing_status}(${item.error_code ?? item.outcome ?? "none"})`;
 }
 
+/**
+ * The row as a re-parse would leave it: `completed(<method>)`, or `parse_failed(<error code>)` for a failed
+ * and for a partial result alike (a partial result goes back to review).
+ */
 export function predictedState(result: ParseResult): string {
   if (result.outcome === "parsed") return `completed(${result.method})`;
   return `parse_failed(${result.error.code})`;
@@ -89,6 +94,7 @@ export function transition(row: PreviewRow): string {
   return row.change === "unchanged" ? `${row.current} unchanged` : `${row.current} → ${row.predicted}`;
 }
 
+/** A tally of nothing, with every change kind present at 0 (so the table always prints all four). */
 export function emptyTally(): PreviewTally {
   return { total: 0, by_change: { recovered: 0, changed: 0, unchanged: 0, unreadable: 0 }, transitions: {} };
 }

@@ -29,6 +29,12 @@ export interface ReparseDeps {
   readonly flow: ParseFlowDeps;
 }
 
+/**
+ * Requeues one review item (scoped to the caller) and runs the parse flow on it. A refusal from the repo
+ * (`not_found`, `not_in_review`, `raw_unavailable`) is returned as `refused`, nothing changed; a transient
+ * database failure during the requeue is `error`/`database_unavailable`; any other requeue error is thrown.
+ * After the requeue it answers exactly what `parseConversation` answers.
+ */
 export async function reparse(
   deps: ReparseDeps,
   scope: RepoScope,

@@ -41,6 +41,12 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return text;
 }
 
+/**
+ * The resolve body, validated: `{conversation, notes?, reviewed_by?}` and nothing else; the conversation is
+ * coerced as the parse engine coerces (numeric strings, null optionals), then held to `ConversationSchema`.
+ * Throws `invalid_body`; for a schema failure the error's details list up to 50 issues with their paths
+ * (`conversation.turns[2].role`). Empty notes become null.
+ */
 export function parseResolveRequest(body: unknown): ResolveRequest {
   const envelope = envelopeSchema.safeParse(body);
   if (!envelope.success) {

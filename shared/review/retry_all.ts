@@ -138,10 +138,12 @@ export interface RetryAllDeps {
   readonly budgetMs: number;
 }
 
+/** Zeroed status counts, a new object per call. */
 export function emptyCounts(): StatusCounts {
   return { total: 0, by_status: {}, by_method: {}, by_outcome: {}, by_parser_version: {} };
 }
 
+/** The sum of two count sets, key by key (keys present in either); a new object, the inputs are not changed. */
 export function addCounts(a: StatusCounts, b: StatusCounts): StatusCounts {
   const merge = (x: Record<string, number>, y: Record<string, number>) => {
     const out = { ...x };
@@ -174,6 +176,12 @@ function describeItem(r: ReparseResult): ItemOutcome {
   }
 }
 
+/**
+ * One retry-all call. A dry run changes nothing (counts, and with `preview` one page of candidates). Otherwise
+ * it re-parses candidates one at a time, oldest first, in batches, and stops at `limit`, when none are left,
+ * or after a batch once `budgetMs` is spent — never before the first batch, so every call moves the cursor.
+ * `next_cursor` is tied to the filters and the parser version: after a deploy it is refused (`bad_request`).
+ */
 export async function runRetryAll(deps: RetryAllDeps, req: RetryAllRequest): Promise<RetryAllResponse> {
   const started = deps.clock.monotonic();
   const filter: RetryAllFilter = {
