@@ -18,28 +18,18 @@
 import { z } from "zod";
 import { type BehaviorSpec, hashSeed, type Outcome, parseBehavior, resolveOutcome } from "./behavior.ts";
 import { buildConversation, scaffoldingFromPrompt } from "./conversation.ts";
+import {
+  MARKER,
+  messageBody,
+  type MessagesRequest,
+  messagesRequestSchema,
+  promptText,
+  requestId,
+  usage,
+} from "./messages_api.ts";
 import { estimateTokens, type MessageReply, renderReply, type Reply } from "./render.ts";
 
-const textBlock = z.object({ type: z.literal("text"), text: z.string() }).loose();
-const anyBlock = z.object({ type: z.string() }).loose();
-const contentSchema = z.union([z.string(), z.array(anyBlock)]);
-
-export const messagesRequestSchema = z.object({
-  model: z.string().min(1),
-  max_tokens: z.number().int().positive(),
-  messages: z.array(z.object({ role: z.enum(["user", "assistant"]), content: contentSchema })).min(1),
-  system: z.union([z.string(), z.array(anyBlock)]).optional(),
-  stream: z.boolean().optional(),
-  output_config: z.object({
-    format: z.object({ type: z.string(), schema: z.record(z.string(), z.unknown()) }).loose().nullable()
-      .optional(),
-  }).loose().optional(),
-  tools: z.array(z.object({ name: z.string() }).loose()).optional(),
-  tool_choice: z.object({ type: z.string(), name: z.string().optional() }).loose().optional(),
-  metadata: z.object({ user_id: z.string().optional() }).loose().optional(),
-}).loose();
-
-export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
+export { type MessagesRequest, messagesRequestSchema, promptText };
 
 export interface RequestRecord {
   id: string;
@@ -66,22 +56,6 @@ export interface Standin {
   handler: (req: Request) => Promise<Response>;
 }
 
-function contentText(content: z.infer<typeof contentSchema>): string {
-  if (typeof content === "string") return content;
-  return content.map((b) => {
-    const t = textBlock.safeParse(b);
-    return t.success ? t.data.text : "";
-  }).join("\n");
-}
-
-/** Everything the model would read: system prompt and every message, in order. */
-export function promptText(req: MessagesRequest): string {
-  const system = req.system === undefined ? "" : contentText(req.system);
-  return [system, ...req.messages.map((m) => contentText(m.content))].filter((s) => s !== "").join("\n\n");
-}
-
-const MARKER = /\[standin:([a-z0-9_:+\s-]+)\]/i;
-
 /**
  * The API's error envelope. Like the real API, every answer carries a `request-id` header (the SDK reads it
  * from there, as `error.requestID`), the same id as the body's `request_id`.
@@ -101,10 +75,6 @@ function apiError(
   );
 }
 
-function requestId(): string {
-  return `req_local_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
-}
-
 function messageId(seed: number, callIndex: number): string {
   return `msg_local_${seed.toString(36)}_${callIndex}_${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -118,32 +88,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
-}
-
-function usage(inputTokens: number, outputTokens: number) {
-  return {
-    input_tokens: inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-    output_tokens: outputTokens,
-    service_tier: "standard",
-  };
-}
-
-function messageBody(reply: MessageReply, model: string, id: string, inputTokens: number) {
-  return {
-    id,
-    type: "message",
-    role: "assistant",
-    model,
-    content: reply.content,
-    stop_reason: reply.stopReason,
-    stop_sequence: null,
-    stop_details: reply.stopDetails,
-    container: null,
-    usage: usage(inputTokens, reply.outputTokens),
-  };
 }
 
 /** Splits text into SSE-sized pieces (the real API sends a few tokens per delta). */
