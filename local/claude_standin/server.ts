@@ -13,9 +13,13 @@
  * GET /__admin/streams (per `x-standin-seed`, the streams whose last event was written: the answers "sent", for
  * the chaos test's "every answer sent is stored or its loss recorded"; the last 50,000 seeds).
  *
+ * Batches: /v1/messages/batches (create, list, retrieve, cancel, delete, results) and /__admin/batches/… in
+ * batches.ts; POST /__admin/reset also forgets every batch.
+ *
  * Served by the gateway process (local/gateway/main.ts) on LOCAL_CLAUDE_PORT (default 54330).
  */
 import { z } from "zod";
+import { type BatchLimits, createBatchApi, MAX_BATCH_BYTES, MAX_BATCH_REQUESTS } from "./batches.ts";
 import { type BehaviorSpec, hashSeed, type Outcome, parseBehavior, resolveOutcome } from "./behavior.ts";
 import { buildConversation, scaffoldingFromPrompt } from "./conversation.ts";
 import {
@@ -50,6 +54,10 @@ export interface StandinOptions {
   /** Default behaviour when neither the prompt, the header nor the admin endpoint chose one. */
   defaultBehavior?: string;
   log?: (line: string) => void;
+  /** The clock batches advance by (tests move it to 24 h and beyond); default Date.now. */
+  now?: () => number;
+  /** Batch size limits; default the API's 100,000 requests and 256 MB (tests lower the bytes). */
+  batchLimits?: Partial<BatchLimits>;
 }
 
 export interface Standin {
@@ -271,6 +279,29 @@ export function createStandin(opts: StandinOptions = {}): Standin {
     return n;
   }
 
+  const batches = createBatchApi({
+    defaultBehavior: () => adminDefault ?? envDefault,
+    nextCallIndex,
+    now: opts.now ?? Date.now,
+    limits: {
+      maxRequests: opts.batchLimits?.maxRequests ?? MAX_BATCH_REQUESTS,
+      maxBytes: opts.batchLimits?.maxBytes ?? MAX_BATCH_BYTES,
+    },
+    log,
+    apiError: (status, type, message) => apiError(status, type, message),
+  });
+
+  /** The same checks as the real API, before anything else: a key, then the version header. */
+  function checkAuth(req: Request): Response | null {
+    if (!req.headers.get("x-api-key") && !/^Bearer\s+\S/i.test(req.headers.get("authorization") ?? "")) {
+      return apiError(401, "authentication_error", "x-api-key header is required");
+    }
+    if (!req.headers.get("anthropic-version")) {
+      return apiError(400, "invalid_request_error", "anthropic-version: header is required");
+    }
+    return null;
+  }
+
   async function admin(req: Request, path: string): Promise<Response> {
     if (path === "/__admin/health") return Response.json({ message: "ok" });
     if (path === "/__admin/requests" && req.method === "GET") return Response.json(recent);
@@ -278,7 +309,11 @@ export function createStandin(opts: StandinOptions = {}): Standin {
       return Response.json(Object.fromEntries(usageByUser));
     }
     if (path === "/__admin/streams" && req.method === "GET") return Response.json([...sent.values()]);
+    if (path === "/__admin/batches" || path.startsWith("/__admin/batches/")) {
+      return await batches.admin(req, path);
+    }
     if (path === "/__admin/reset" && req.method === "POST") {
+      batches.reset();
       adminDefault = null;
       callCounts.clear();
       recent.length = 0;
@@ -308,12 +343,8 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   }
 
   async function messages(req: Request): Promise<Response> {
-    if (!req.headers.get("x-api-key") && !/^Bearer\s+\S/i.test(req.headers.get("authorization") ?? "")) {
-      return apiError(401, "authentication_error", "x-api-key header is required");
-    }
-    if (!req.headers.get("anthropic-version")) {
-      return apiError(400, "invalid_request_error", "anthropic-version: header is required");
-    }
+    const denied = checkAuth(req);
+    if (denied) return denied;
     let raw: unknown;
     try {
       raw = await req.json();
@@ -434,13 +465,16 @@ export function createStandin(opts: StandinOptions = {}): Standin {
       try {
         if (path.startsWith("/__admin/")) return await admin(req, path);
         if (path === "/v1/messages" && req.method === "POST") return await messages(req);
+        if (path === "/v1/messages/batches" || path.startsWith("/v1/messages/batches/")) {
+          return checkAuth(req) ?? await batches.handle(req, path);
+        }
         if (path === "/v1/messages") {
           return apiError(405, "invalid_request_error", `Method ${req.method} not allowed`);
         }
         return apiError(
           404,
           "not_found_error",
-          `Not found: ${path} (the local stand-in serves POST /v1/messages)`,
+          `Not found: ${path} (the local stand-in serves POST /v1/messages and /v1/messages/batches)`,
         );
       } catch (err) {
         log(
