@@ -378,12 +378,15 @@ export function createBatchApi(deps: BatchApiDeps): BatchApi {
       return { customId: item.custom_id, params: p.data, invalid: null, behaviorText };
     });
 
-    const headerMs = Number(req.headers.get("x-standin-batch-processing-ms") ?? "");
-    const processingMs = Number.isFinite(headerMs) && headerMs >= 0 && req.headers.has(
-        "x-standin-batch-processing-ms",
-      )
-      ? headerMs
-      : config.processing_ms;
+    const msHeader = req.headers.get("x-standin-batch-processing-ms");
+    const processingMs = msHeader === null ? config.processing_ms : Number(msHeader);
+    if (!Number.isInteger(processingMs) || processingMs < 0) {
+      return apiError(
+        400,
+        "invalid_request_error",
+        `x-standin-batch-processing-ms: "${msHeader}" is not a whole number of milliseconds`,
+      );
+    }
     const seedHeader = req.headers.get("x-standin-seed");
     const orderSeed = config.seed ??
       hashSeed(seedHeader ?? requests.map((r) => r.customId).join("\n"));
