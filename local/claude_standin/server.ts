@@ -13,33 +13,27 @@
  * GET /__admin/streams (per `x-standin-seed`, the streams whose last event was written: the answers "sent", for
  * the chaos test's "every answer sent is stored or its loss recorded"; the last 50,000 seeds).
  *
+ * Batches: /v1/messages/batches (create, list, retrieve, cancel, delete, results) and /__admin/batches/… in
+ * batches.ts; POST /__admin/reset also forgets every batch.
+ *
  * Served by the gateway process (local/gateway/main.ts) on LOCAL_CLAUDE_PORT (default 54330).
  */
 import { z } from "zod";
+import { type BatchLimits, createBatchApi, MAX_BATCH_BYTES, MAX_BATCH_REQUESTS } from "./batches.ts";
 import { type BehaviorSpec, hashSeed, type Outcome, parseBehavior, resolveOutcome } from "./behavior.ts";
 import { buildConversation, scaffoldingFromPrompt } from "./conversation.ts";
+import {
+  MARKER,
+  messageBody,
+  type MessagesRequest,
+  messagesRequestSchema,
+  promptText,
+  requestId,
+  usage,
+} from "./messages_api.ts";
 import { estimateTokens, type MessageReply, renderReply, type Reply } from "./render.ts";
 
-const textBlock = z.object({ type: z.literal("text"), text: z.string() }).loose();
-const anyBlock = z.object({ type: z.string() }).loose();
-const contentSchema = z.union([z.string(), z.array(anyBlock)]);
-
-export const messagesRequestSchema = z.object({
-  model: z.string().min(1),
-  max_tokens: z.number().int().positive(),
-  messages: z.array(z.object({ role: z.enum(["user", "assistant"]), content: contentSchema })).min(1),
-  system: z.union([z.string(), z.array(anyBlock)]).optional(),
-  stream: z.boolean().optional(),
-  output_config: z.object({
-    format: z.object({ type: z.string(), schema: z.record(z.string(), z.unknown()) }).loose().nullable()
-      .optional(),
-  }).loose().optional(),
-  tools: z.array(z.object({ name: z.string() }).loose()).optional(),
-  tool_choice: z.object({ type: z.string(), name: z.string().optional() }).loose().optional(),
-  metadata: z.object({ user_id: z.string().optional() }).loose().optional(),
-}).loose();
-
-export type MessagesRequest = z.infer<typeof messagesRequestSchema>;
+export { type MessagesRequest, messagesRequestSchema, promptText };
 
 export interface RequestRecord {
   id: string;
@@ -60,27 +54,15 @@ export interface StandinOptions {
   /** Default behaviour when neither the prompt, the header nor the admin endpoint chose one. */
   defaultBehavior?: string;
   log?: (line: string) => void;
+  /** The clock batches advance by (tests move it to 24 h and beyond); default Date.now. */
+  now?: () => number;
+  /** Batch size limits; default the API's 100,000 requests and 256 MB (tests lower the bytes). */
+  batchLimits?: Partial<BatchLimits>;
 }
 
 export interface Standin {
   handler: (req: Request) => Promise<Response>;
 }
-
-function contentText(content: z.infer<typeof contentSchema>): string {
-  if (typeof content === "string") return content;
-  return content.map((b) => {
-    const t = textBlock.safeParse(b);
-    return t.success ? t.data.text : "";
-  }).join("\n");
-}
-
-/** Everything the model would read: system prompt and every message, in order. */
-export function promptText(req: MessagesRequest): string {
-  const system = req.system === undefined ? "" : contentText(req.system);
-  return [system, ...req.messages.map((m) => contentText(m.content))].filter((s) => s !== "").join("\n\n");
-}
-
-const MARKER = /\[standin:([a-z0-9_:+\s-]+)\]/i;
 
 /**
  * The API's error envelope. Like the real API, every answer carries a `request-id` header (the SDK reads it
@@ -101,10 +83,6 @@ function apiError(
   );
 }
 
-function requestId(): string {
-  return `req_local_${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
-}
-
 function messageId(seed: number, callIndex: number): string {
   return `msg_local_${seed.toString(36)}_${callIndex}_${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -118,32 +96,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
-}
-
-function usage(inputTokens: number, outputTokens: number) {
-  return {
-    input_tokens: inputTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-    output_tokens: outputTokens,
-    service_tier: "standard",
-  };
-}
-
-function messageBody(reply: MessageReply, model: string, id: string, inputTokens: number) {
-  return {
-    id,
-    type: "message",
-    role: "assistant",
-    model,
-    content: reply.content,
-    stop_reason: reply.stopReason,
-    stop_sequence: null,
-    stop_details: reply.stopDetails,
-    container: null,
-    usage: usage(inputTokens, reply.outputTokens),
-  };
 }
 
 /** Splits text into SSE-sized pieces (the real API sends a few tokens per delta). */
@@ -327,6 +279,29 @@ export function createStandin(opts: StandinOptions = {}): Standin {
     return n;
   }
 
+  const batches = createBatchApi({
+    defaultBehavior: () => adminDefault ?? envDefault,
+    nextCallIndex,
+    now: opts.now ?? Date.now,
+    limits: {
+      maxRequests: opts.batchLimits?.maxRequests ?? MAX_BATCH_REQUESTS,
+      maxBytes: opts.batchLimits?.maxBytes ?? MAX_BATCH_BYTES,
+    },
+    log,
+    apiError: (status, type, message) => apiError(status, type, message),
+  });
+
+  /** The same checks as the real API, before anything else: a key, then the version header. */
+  function checkAuth(req: Request): Response | null {
+    if (!req.headers.get("x-api-key") && !/^Bearer\s+\S/i.test(req.headers.get("authorization") ?? "")) {
+      return apiError(401, "authentication_error", "x-api-key header is required");
+    }
+    if (!req.headers.get("anthropic-version")) {
+      return apiError(400, "invalid_request_error", "anthropic-version: header is required");
+    }
+    return null;
+  }
+
   async function admin(req: Request, path: string): Promise<Response> {
     if (path === "/__admin/health") return Response.json({ message: "ok" });
     if (path === "/__admin/requests" && req.method === "GET") return Response.json(recent);
@@ -334,7 +309,11 @@ export function createStandin(opts: StandinOptions = {}): Standin {
       return Response.json(Object.fromEntries(usageByUser));
     }
     if (path === "/__admin/streams" && req.method === "GET") return Response.json([...sent.values()]);
+    if (path === "/__admin/batches" || path.startsWith("/__admin/batches/")) {
+      return await batches.admin(req, path);
+    }
     if (path === "/__admin/reset" && req.method === "POST") {
+      batches.reset();
       adminDefault = null;
       callCounts.clear();
       recent.length = 0;
@@ -364,12 +343,8 @@ export function createStandin(opts: StandinOptions = {}): Standin {
   }
 
   async function messages(req: Request): Promise<Response> {
-    if (!req.headers.get("x-api-key") && !/^Bearer\s+\S/i.test(req.headers.get("authorization") ?? "")) {
-      return apiError(401, "authentication_error", "x-api-key header is required");
-    }
-    if (!req.headers.get("anthropic-version")) {
-      return apiError(400, "invalid_request_error", "anthropic-version: header is required");
-    }
+    const denied = checkAuth(req);
+    if (denied) return denied;
     let raw: unknown;
     try {
       raw = await req.json();
@@ -490,13 +465,16 @@ export function createStandin(opts: StandinOptions = {}): Standin {
       try {
         if (path.startsWith("/__admin/")) return await admin(req, path);
         if (path === "/v1/messages" && req.method === "POST") return await messages(req);
+        if (path === "/v1/messages/batches" || path.startsWith("/v1/messages/batches/")) {
+          return checkAuth(req) ?? await batches.handle(req, path);
+        }
         if (path === "/v1/messages") {
           return apiError(405, "invalid_request_error", `Method ${req.method} not allowed`);
         }
         return apiError(
           404,
           "not_found_error",
-          `Not found: ${path} (the local stand-in serves POST /v1/messages)`,
+          `Not found: ${path} (the local stand-in serves POST /v1/messages and /v1/messages/batches)`,
         );
       } catch (err) {
         log(
