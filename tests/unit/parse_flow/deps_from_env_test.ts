@@ -3,6 +3,7 @@ import { parseHandlerDepsFromEnv } from "../../../shared/parse_flow/deps_from_en
 import { DEFAULT_BATCH_BUDGET_MS } from "../../../shared/parse_flow/handle_parse_conversation.ts";
 import { PARSER_VERSION } from "../../../shared/parse/mod.ts";
 import { log, setLogSink } from "../../../shared/log.ts";
+import { systemClock } from "../../../shared/pipeline/clock.ts";
 
 const SERVICE_KEY = `service-${crypto.randomUUID()}`;
 const PLATFORM = {
@@ -23,8 +24,7 @@ Deno.test("parseHandlerDepsFromEnv() uses the documented defaults", () => {
   assert.equal(deps.batchBudgetMs, DEFAULT_BATCH_BUDGET_MS);
   assert.equal(deps.flow.parserVersion, PARSER_VERSION);
   assert.deepEqual(deps.serviceKeys, [SERVICE_KEY]);
-  assert.ok(deps.flow.now() instanceof Date);
-  assert.equal(typeof deps.flow.clock(), "number");
+  assert.equal(deps.flow.clock, systemClock, "the flow runs on the real clock");
 });
 
 Deno.test("parseHandlerDepsFromEnv() reads PARSE_* settings and keeps concurrency and batch at least 1", () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { reparse } from "../../../shared/review/reparse.ts";
 import type { ReviewRepo } from "../../../shared/review/repo.ts";
 import { ALICE, BOB, PROSE_RAW, quietLogs, QUOTES_RAW, World } from "./_world.ts";
+import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 
 quietLogs();
 
@@ -59,7 +60,8 @@ Deno.test("reparse() turns a transient database error in the requeue into error/
   const id = await w.failedItem(ALICE, QUOTES_RAW);
   const down: ReviewRepo = {
     ...w.repo,
-    requeue: () => Promise.reject(Object.assign(new Error("connection refused"), { code: "ECONNREFUSED" })),
+    // What the Postgres adapter throws once it has translated the driver's ECONNREFUSED at its edge.
+    requeue: () => Promise.reject(new InfraFailure("database_unavailable", "connection refused")),
   };
   const result = await reparse({ repo: down, flow: w.flow() }, { userId: ALICE }, id, "review");
   assert.deepEqual(result, { conversation_id: id, result: "error", error_code: "database_unavailable" });
