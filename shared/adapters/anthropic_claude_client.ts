@@ -232,6 +232,27 @@ function usageOf(message: JsonObject): ClaudeUsage {
   };
 }
 
+/** One attempt's answer from the assembled Message: complete when `truncation` is null, else cut that way. */
+function answerOf(
+  message: JsonObject,
+  truncation: ClaudeAnswer["truncation"],
+  requestId: string | null,
+): Extract<AttemptResult, { kind: "answer" }> {
+  return {
+    kind: "answer",
+    answer: {
+      body: JSON.stringify(message),
+      message,
+      model: typeof message.model === "string" ? message.model : null,
+      stopReason: typeof message.stop_reason === "string" ? message.stop_reason : null,
+      usage: usageOf(message),
+      truncated: truncation !== null,
+      truncation,
+      requestId,
+    },
+  };
+}
+
 /**
  * The `ClaudeClient` port over `@anthropic-ai/sdk`: one streaming call with this module's retry policy and
  * deadline. Never throws: every SDK, HTTP and network failure comes back as a `ClaudeFailure` value, and a stream
@@ -317,35 +338,13 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
         if (!assembler.contentBegan) {
           return classify(streamError ?? new Error("stream ended early"), timedOut, now(), structured);
         }
-        const message = assembler.message();
-        return {
-          kind: "answer",
-          answer: {
-            body: JSON.stringify(message),
-            message,
-            model: typeof message.model === "string" ? message.model : null,
-            stopReason: typeof message.stop_reason === "string" ? message.stop_reason : null,
-            usage: usageOf(message),
-            truncated: true,
-            truncation: timedOut ? "timeout" : streamError ? "stream_error" : "stream_cut",
-            requestId,
-          },
-        };
-      }
-      const message = assembler.message();
-      return {
-        kind: "answer",
-        answer: {
-          body: JSON.stringify(message),
-          message,
-          model: typeof message.model === "string" ? message.model : null,
-          stopReason: typeof message.stop_reason === "string" ? message.stop_reason : null,
-          usage: usageOf(message),
-          truncated: false,
-          truncation: null,
+        return answerOf(
+          assembler.message(),
+          timedOut ? "timeout" : streamError ? "stream_error" : "stream_cut",
           requestId,
-        },
-      };
+        );
+      }
+      return answerOf(assembler.message(), null, requestId);
     } catch (err) {
       const result = classify(err, timedOut, now(), structured);
       return { ...result, requestId: result.requestId ?? requestId };

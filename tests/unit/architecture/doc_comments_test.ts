@@ -9,8 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { isListed, ROOT, sharedFiles } from "./_repo.ts";
 
 /**
  * covered by issue-18a/15b; the lead removes this at merge.
@@ -19,21 +18,6 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const ALLOWED_WITHOUT_DOC: readonly string[] = [
   "generate/",
 ];
-
-async function sharedFiles(dir = "shared"): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(`${ROOT}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) out.push(...await sharedFiles(path));
-    else if (entry.isFile && entry.name.endsWith(".ts")) out.push(path);
-  }
-  return out.sort();
-}
-
-function isAllowed(file: string): boolean {
-  const rel = file.slice("shared/".length);
-  return ALLOWED_WITHOUT_DOC.some((a) => a.endsWith("/") ? rel.startsWith(a) : rel === a);
-}
 
 interface DocDeclaration {
   declarationKind: string;
@@ -92,7 +76,7 @@ function hasOwnDocComment(source: string, line: number): boolean {
 }
 
 Deno.test("every exported function in shared/ has a doc comment directly above it", async () => {
-  const files = (await sharedFiles()).filter((f) => !isAllowed(f));
+  const files = (await sharedFiles()).filter((f) => !isListed(ALLOWED_WITHOUT_DOC, f));
   const functions = await exportedFunctions(files);
   assert.ok(functions.length > 50, `found only ${functions.length} exported functions: is deno doc working?`);
   const missing: string[] = [];

@@ -4,7 +4,8 @@
  *
  * 1. No arrow from the domain (shared/, except shared/adapters/ and the entry wiring `deps_from_env.ts`) into
  *    shared/adapters/: the domain owns its ports, adapters implement them.
- * 2. No loop between the top-level folders (local/, cli/, shared/, supabase/functions/, bench/).
+ * 2. No loop between the top-level folders (local/, cli/, shared/, supabase/functions/, bench/, tests/support/),
+ *    and no arrow out of shared/: the domain and its adapters are a leaf.
  * 3. No loop between shared/'s folders (the wiring files belong to the entry layer, not to their folder).
  *
  * A static scan rather than `deno info --json`: it reads the same specifiers without type-checking or
@@ -12,11 +13,10 @@
  * that removes them; a new arrow or loop fails the test with the files that make it.
  */
 import assert from "node:assert/strict";
-import { dirname, join, normalize, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { relativeSpecifiers, resolvedImports, ROOT, walk } from "./_repo.ts";
 
-const ROOT = normalize(join(dirname(fileURLToPath(import.meta.url)), "../../.."));
-const TOP_FOLDERS = ["local", "cli", "shared", "supabase/functions", "bench"] as const;
+const TOP_FOLDERS = ["local", "cli", "shared", "supabase/functions", "bench", "tests/support"] as const;
 
 /** Domain files that still import an adapter, each with the change that removes the arrow. */
 const KNOWN_DOMAIN_TO_ADAPTER: ReadonlyArray<readonly [string, string]> = [
@@ -40,33 +40,11 @@ interface Edge {
   readonly to: string;
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  for await (const entry of Deno.readDir(join(ROOT, dir))) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) {
-      if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-      yield* walk(path);
-    } else if (entry.isFile && /\.(ts|tsx)$/.test(entry.name)) {
-      yield path;
-    }
-  }
-}
-
-const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm;
-
-/** Every relative specifier of a source text (comments stripped first, so examples in them do not count). */
-export function relativeSpecifiers(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
-  return [...code.matchAll(SPECIFIER)].map((m) => m[1]);
-}
-
 async function importGraph(): Promise<Edge[]> {
   const edges: Edge[] = [];
   for (const top of TOP_FOLDERS) {
     for await (const file of walk(top)) {
-      const text = await Deno.readTextFile(join(ROOT, file));
-      for (const spec of relativeSpecifiers(text)) {
-        const to = relative(ROOT, normalize(join(ROOT, dirname(file), spec)));
+      for (const to of resolvedImports(file, await Deno.readTextFile(join(ROOT, file)))) {
         edges.push({ from: file, to });
       }
     }
@@ -154,6 +132,7 @@ Deno.test("import graph: the scan sees the project's real arrows (a broken scan 
   assert.ok(graph.length > 300, `only ${graph.length} imports found`);
   assert.ok(has("supabase/functions/parse-conversation/index.ts", "shared/http/serve.ts"));
   assert.ok(has("shared/adapters/postgres_parse_queue.ts", "shared/adapters/postgres_sql.ts"));
+  assert.ok(graph.some((e) => e.from.startsWith("cli/") && e.to.startsWith("local/")), "cli/ → local/");
   for (const e of graph) {
     assert.ok(
       e.to.startsWith("..") || Deno.statSync(join(ROOT, e.to)).isFile,
@@ -180,6 +159,11 @@ Deno.test("import graph: no loop between the top-level folders", () => {
     [],
     "folder loops",
   );
+});
+
+Deno.test("import graph: shared/ imports nothing of ours outside shared/ (the domain and its adapters are a leaf)", () => {
+  const out = graph.filter((e) => e.from.startsWith("shared/") && !e.to.startsWith("shared/"));
+  assert.deepEqual(out.map((e) => `${e.from} → ${e.to}`), []);
 });
 
 Deno.test("import graph: no loop between shared/'s folders", () => {

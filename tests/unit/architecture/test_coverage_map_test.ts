@@ -12,9 +12,8 @@
  * port file makes this test ask for its paired test.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { pathToFileURL } from "node:url";
+import { isListed, resolvedImports, ROOT, sharedFiles, walk } from "./_repo.ts";
 
 /**
  * covered by issue-18a/15b; the lead removes this at merge.
@@ -23,16 +22,6 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const ALLOWED_WITHOUT_TEST: readonly string[] = [
   "generate/",
 ];
-
-async function sharedFiles(dir = "shared"): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(`${ROOT}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) out.push(...await sharedFiles(path));
-    else if (entry.isFile && entry.name.endsWith(".ts")) out.push(path);
-  }
-  return out.sort();
-}
 
 /** `shared/parse/extract.ts` → `tests/unit/parse/extract_test.ts`. */
 function pairedTestOf(file: string): string {
@@ -61,47 +50,29 @@ async function isTypeOnly(file: string): Promise<boolean> {
   return Object.keys(module).length === 0;
 }
 
-function isAllowed(file: string): boolean {
-  const rel = file.slice("shared/".length);
-  return ALLOWED_WITHOUT_TEST.some((a) => a.endsWith("/") ? rel.startsWith(a) : rel === a);
-}
-
-/** Integration test files (recursively) that import `file` directly. */
-async function integrationTestsImporting(file: string, dir = "tests/integration"): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(`${ROOT}${dir}`)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) out.push(...await integrationTestsImporting(file, path));
-    else if (entry.name.endsWith(".ts")) {
-      const source = await Deno.readTextFile(`${ROOT}${path}`);
-      const resolved = [...source.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]).filter((s) =>
-        s.startsWith(".")
-      )
-        .map((s) => fileURLToPath(new URL(s, pathToFileURL(`${ROOT}${path}`))).slice(ROOT.length));
-      if (resolved.includes(file)) out.push(path);
-    }
+/** Whether a file under tests/integration/ (or a helper of one) imports `file` directly. */
+async function integrationTestImports(file: string): Promise<boolean> {
+  for await (const path of walk("tests/integration")) {
+    if (resolvedImports(path, await Deno.readTextFile(`${ROOT}${path}`)).includes(file)) return true;
   }
-  return out;
+  return false;
 }
 
 Deno.test("every shared/ file has a paired unit test that imports it", async () => {
   const problems: string[] = [];
   for (const file of await sharedFiles()) {
-    if (isAllowed(file)) continue;
+    if (isListed(ALLOWED_WITHOUT_TEST, file)) continue;
     const test = pairedTestOf(file);
     const source = await readIfExists(test);
     if (source === null) {
       if (await isTypeOnly(file)) continue;
       // An adapter's test is the one against the real service (PostgreSQL, Storage, a webhook listener): a test
       // under tests/integration/ (or a helper of one) that imports it directly counts as its pair.
-      if (file.startsWith("shared/adapters/") && (await integrationTestsImporting(file)).length > 0) continue;
+      if (file.startsWith("shared/adapters/") && await integrationTestImports(file)) continue;
       problems.push(`${file}: no ${test}`);
       continue;
     }
-    const imports = [...source.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]);
-    const resolved = imports.filter((s) => s.startsWith(".")).map((s) =>
-      fileURLToPath(new URL(s, pathToFileURL(`${ROOT}${test}`))).slice(ROOT.length)
-    );
+    const resolved = resolvedImports(test, source);
     if (!acceptedImports(file).some((a) => resolved.includes(a))) {
       problems.push(`${file}: ${test} does not import it`);
     }

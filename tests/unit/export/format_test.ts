@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { chatMessages, finalFileSchema, formatLine, systemPrompt } from "../../../shared/export/format.ts";
 import type { ExportRow } from "../../../shared/export/row.ts";
+import { completedRow } from "./_fixtures.ts";
 
 const doc = finalFileSchema.parse({
   conversation_metadata: {
@@ -19,29 +20,7 @@ const doc = finalFileSchema.parse({
   ],
 });
 
-const row: ExportRow = {
-  conversation_id: "00000000-0000-4000-8000-000000000001",
-  user_id: "00000000-0000-4000-8000-0000000000aa",
-  created_at: "2026-01-01T00:00:00.000000Z",
-  processing_status: "completed",
-  file_path: "u/c/conversation.json",
-  storage_bucket: "conversation-files",
-  parse_method_used: "direct",
-  parser_version: "2026.12.1",
-  source: "generated",
-  model: "m",
-  raw_sha256: "ab",
-  persona_key: "p",
-  emotional_arc_key: "a",
-  topic_key: "t",
-  tier: "template",
-  turn_count: 2,
-  conversation_name: "David Chen - The Pragmatic Optimist",
-  stop_reason: "end_turn",
-  input_tokens: 1,
-  output_tokens: 2,
-  truncated: false,
-};
+const row: ExportRow = { ...completedRow, conversation_name: "David Chen - The Pragmatic Optimist" };
 
 Deno.test("messages format: system from the metadata, alternating messages ending with the assistant", () => {
   const r = formatLine("messages", row, doc, "f");
