@@ -44,6 +44,7 @@ import {
   promptText,
 } from "./messages_api.ts";
 import { estimateTokens, renderReply } from "./render.ts";
+import { readBytesUpTo } from "../../shared/http/request.ts";
 
 export const MAX_BATCH_REQUESTS = 100_000;
 export const MAX_BATCH_BYTES = 256 * 1024 * 1024;
@@ -172,30 +173,10 @@ function permutation(n: number, seed: number): Uint32Array {
 }
 
 /** Reads a body up to `max` bytes; null when it is larger (checked while reading, so no 256 MB buffer). */
-async function readLimited(req: Request, max: number): Promise<Uint8Array | null> {
+function readLimited(req: Request, max: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? "");
-  if (Number.isFinite(declared) && declared > max) return null;
-  if (!req.body) return new Uint8Array();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve(null);
+  return readBytesUpTo(req.body, max);
 }
 
 export interface BatchApi {

@@ -11,17 +11,17 @@ export function requireMethod(req: Request, ...allowed: string[]): void {
   }
 }
 
-/** Reads at most `maxBytes` of the body (413 beyond), so a huge body cannot exhaust the worker's memory. */
-export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
-  const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    throw appError(
-      "payload_too_large",
-      `Cannot accept a body of ${declared} bytes: the limit is ${maxBytes}`,
-    );
-  }
-  if (!req.body) return "";
-  const reader = req.body.getReader();
+/**
+ * Reads a byte stream to its end, or stops (and cancels the stream) as soon as it passes `maxBytes`: the
+ * one bounded reader behind every body this project accepts (functions, the local Storage emulation, the
+ * Claude stand-in), so an oversized body never gets buffered whole. `null` means "over the limit".
+ */
+export async function readBytesUpTo(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   while (true) {
@@ -30,7 +30,7 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw appError("payload_too_large", `Cannot accept a body over ${maxBytes} bytes`);
+      return null;
     }
     chunks.push(value);
   }
@@ -40,6 +40,20 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     all.set(c, off);
     off += c.byteLength;
   }
+  return all;
+}
+
+/** Reads at most `maxBytes` of the body (413 beyond), so a huge body cannot exhaust the worker's memory. */
+export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw appError(
+      "payload_too_large",
+      `Cannot accept a body of ${declared} bytes: the limit is ${maxBytes}`,
+    );
+  }
+  const all = await readBytesUpTo(req.body, maxBytes);
+  if (all === null) throw appError("payload_too_large", `Cannot accept a body over ${maxBytes} bytes`);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(all);
   } catch {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { AppError } from "../../../shared/errors.ts";
-import { readJsonBody, requireMethod } from "../../../shared/http/request.ts";
+import { readBytesUpTo, readJsonBody, requireMethod } from "../../../shared/http/request.ts";
 import { errorResponse } from "../../../shared/http/respond.ts";
 
 const schema = z.object({ id: z.uuid() }).strict();
@@ -92,4 +92,37 @@ Deno.test("readJsonBody({ optional }) still refuses a non-JSON type, broken JSON
       (e) => e instanceof AppError && e.code === code,
     );
   }
+});
+
+/** A stream of `count` chunks of `size` bytes that records how many it was asked for and whether it was cancelled. */
+function chunkStream(count: number, size: number) {
+  const seen = { pulled: 0, cancelled: false };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (seen.pulled === count) return controller.close();
+      seen.pulled++;
+      controller.enqueue(new Uint8Array(size).fill(seen.pulled));
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  });
+  return { stream, seen };
+}
+
+Deno.test("readBytesUpTo() joins every chunk in order when the stream fits, up to exactly the limit", async () => {
+  const { stream } = chunkStream(3, 4);
+  const bytes = await readBytesUpTo(stream, 12);
+  assert.deepEqual(Array.from(bytes ?? []), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+});
+
+Deno.test("readBytesUpTo() stops at the first chunk past the limit, cancels the stream and answers null", async () => {
+  const { stream, seen } = chunkStream(1000, 1024);
+  assert.equal(await readBytesUpTo(stream, 4096), null);
+  assert.equal(seen.cancelled, true);
+  assert.ok(seen.pulled <= 6, `read ${seen.pulled} chunks of a 1000-chunk stream`);
+});
+
+Deno.test("readBytesUpTo() reads no body as zero bytes", async () => {
+  assert.deepEqual(await readBytesUpTo(null, 10), new Uint8Array(0));
 });

@@ -5,6 +5,7 @@
 import type { BucketRow, StorageContext } from "../../context.ts";
 import { ERRORS } from "../../errors.ts";
 import { isAllowedMimeType } from "../../limits.ts";
+import { readBytesUpTo } from "../../../../../shared/http/request.ts";
 
 /** An upload's bytes and the metadata storage-api keeps with them. */
 export interface IncomingFile {
@@ -18,27 +19,9 @@ export interface IncomingFile {
 /** The raw body, refused with 413 EntityTooLarge as soon as it passes `max` bytes (the rest is not read). */
 export async function readLimited(req: Request, max: number): Promise<Uint8Array> {
   // An empty body is a 0-byte object (storage-api stores it and answers 200).
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw ERRORS.entityTooLarge();
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  const bytes = await readBytesUpTo(req.body, max);
+  if (bytes === null) throw ERRORS.entityTooLarge();
+  return bytes;
 }
 
 /** `x-metadata` (base64 JSON) as storage-api reads it: unreadable metadata is ignored, not an error. */
