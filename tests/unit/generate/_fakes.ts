@@ -20,6 +20,7 @@ import type {
 } from "../../../shared/generate/conversation_repo.ts";
 import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
 import type { Clock } from "../../../shared/pipeline/clock.ts";
+import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 import type { GenerateDeps } from "../../../shared/generate/generate.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";
 import type { Reservation, UsageLimiter } from "../../../shared/generate/usage_budget.ts";
@@ -99,9 +100,12 @@ export interface StoredRow {
   claude?: ClaudeRecord;
 }
 
-/** Error shaped like a postgres.js connection failure (a transient DB error). */
+/**
+ * What the repo throws when the database is unreachable: the adapter has translated the driver's connection
+ * failure at its edge (shared/adapters/postgres_conversation_repo.ts), so the flow sees the domain's failure.
+ */
 export function dbDown(): Error {
-  return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  return new InfraFailure("database_unavailable", "connect ECONNREFUSED 127.0.0.1:5432");
 }
 
 type RepoMethod = keyof ConversationRepo;
