@@ -251,6 +251,12 @@ export function plainJsonInstructions(schema: Record<string, unknown>): string {
   return text;
 }
 
+/**
+ * What Claude is sent for a conversation: the fixed system prompt, and the user prompt — the scaffolding's
+ * template resolved (placeholders it cannot fill are reported in `unresolved` for the log), else the built-in
+ * prompt — ending with the reminder of the output shape; plus the plain-JSON instructions for a model without
+ * structured outputs, and the template id the row records.
+ */
 export function buildPrompt(s: Scaffolding, outputSchema: Record<string, unknown>): BuiltPrompt {
   let body: string;
   let unresolved: string[] = [];
