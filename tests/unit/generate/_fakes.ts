@@ -26,6 +26,7 @@ import type { GenerateDeps, GenerateInput } from "../../../shared/generate/gener
 import { GenerateRequestSchema, requestHash } from "../../../shared/generate/request.ts";
 import type { ClaudeAnswered } from "../../../shared/generate/call_claude.ts";
 import { PhaseTimer } from "../../../shared/http/server_timing.ts";
+import { setLogSink } from "../../../shared/log.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";
 import type { Reservation, UsageLimiter } from "../../../shared/generate/usage_budget.ts";
 
@@ -538,4 +539,11 @@ export async function generateInput(
     parseWaitMs: 3000,
     ...overrides,
   };
+}
+
+/** Sends the log to a fresh list, one parsed line an entry, and returns it (tests look for events in it). */
+export function captureLogs(): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  setLogSink((line) => lines.push(JSON.parse(line)));
+  return lines;
 }

@@ -55,26 +55,17 @@ Deno.test("answer() for an uploaded answer waits for the parse and shows the row
 
 Deno.test("answer() for an upload while the database was down answers raw_stored without reading the row", async () => {
   const h = harness();
-  const { out, conversationId, path } = await run(
-    h,
-    (path) => ({ kind: "late", path, databaseDown: true }),
-    { truncated: true },
-  );
-  assert.deepEqual(out, {
-    kind: "created",
-    view: {
-      conversation_id: conversationId,
-      processing_status: "raw_stored",
-      raw_response_path: path,
-      truncated: true,
-      warnings: [
-        "from prepare",
-        "the response stream ended early (stream_cut); what arrived is stored",
-        "the database was unavailable: the row is rebuilt from the stored object",
-      ],
-    },
-  });
-  assert.deepEqual(h.repo.calls, []);
+  const late = (path: string): RawPersisted => ({ kind: "late", path, databaseDown: true });
+  const { out, path } = await run(h, late, { truncated: true });
+  if (out.kind !== "created") throw new Error(`expected created, got ${out.kind}`);
+  const { processing_status, raw_response_path, truncated, warnings } = out.view;
+  assert.deepEqual([processing_status, raw_response_path, truncated], ["raw_stored", path, true]);
+  assert.deepEqual(warnings, [
+    "from prepare",
+    "the response stream ended early (stream_cut); what arrived is stored",
+    "the database was unavailable: the row is rebuilt from the stored object",
+  ]);
+  assert.deepEqual(h.repo.calls, [], "the row was not read");
 });
 
 Deno.test("answer() falls back to what the worker knows when the parse wait cannot read the row", async () => {

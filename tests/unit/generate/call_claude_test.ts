@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { callClaude } from "../../../shared/generate/call_claude.ts";
 import type { PreparedConversation } from "../../../shared/generate/prepare.ts";
 import { buildPrompt } from "../../../shared/generate/prompt.ts";
-import { setLogSink } from "../../../shared/log.ts";
 import {
   answer,
   arc,
+  captureLogs,
   generatingRow,
   type Harness,
   harness,
@@ -21,8 +21,7 @@ import {
   USER,
 } from "./_fakes.ts";
 
-const logs: Array<Record<string, unknown>> = [];
-setLogSink((line) => logs.push(JSON.parse(line)));
+const logs = captureLogs();
 
 async function prepared(h: Harness): Promise<PreparedConversation> {
   return {

@@ -4,11 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { persistRaw } from "../../../shared/generate/persist_raw.ts";
-import { setLogSink } from "../../../shared/log.ts";
-import { answer, answered, generatingRow, type Harness, harness, timerOf, USER } from "./_fakes.ts";
+import {
+  answer,
+  answered,
+  captureLogs,
+  generatingRow,
+  type Harness,
+  harness,
+  timerOf,
+  USER,
+} from "./_fakes.ts";
 
-const logs: Array<Record<string, unknown>> = [];
-setLogSink((line) => logs.push(JSON.parse(line)));
+const logs = captureLogs();
 
 async function persist(h: Harness) {
   const conversationId = await generatingRow(h);

@@ -6,11 +6,9 @@
 import assert from "node:assert/strict";
 import type { WriteAheadInput } from "../../../shared/generate/conversation_repo.ts";
 import { writeAhead } from "../../../shared/generate/write_ahead.ts";
-import { setLogSink } from "../../../shared/log.ts";
-import { dbDown, generatingRow, type Harness, harness, timerOf } from "./_fakes.ts";
+import { captureLogs, dbDown, generatingRow, type Harness, harness, timerOf } from "./_fakes.ts";
 
-const logs: Array<Record<string, unknown>> = [];
-setLogSink((line) => logs.push(JSON.parse(line)));
+const logs = captureLogs();
 
 const window = { lastByteAt: 0, checkpoints: { written: 2, failed: 1, writeMs: 3.25, lastBytes: 10 } };
 
