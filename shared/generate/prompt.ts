@@ -6,7 +6,7 @@
  * (not the template's notes); never leave a literal `{{persona_name}}` in the prompt (Claude then invents a
  * name); send the system prompt (upstream only saved it); ask for the parse engine's schema.
  *
- * used by: shared/generate/generate.ts
+ * used by: shared/generate/prepare.ts
  */
 import { z } from "zod";
 import type { Tier } from "./request.ts";
