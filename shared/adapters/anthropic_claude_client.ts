@@ -17,8 +17,8 @@
  * No sampling parameters are sent: API version 2026-10-21 (the one SDK 1.x speaks) answers 400 to `temperature`,
  * `top_p` and `top_k`, even at their defaults.
  *
- * used by: shared/generate/generate.ts (through the ClaudeClient interface); wired in
- * supabase/functions/generate-conversation/index.ts
+ * used by: shared/generate/call_claude.ts (through the ClaudeClient interface); wired in
+ * shared/generate/deps_from_env.ts
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { logger } from "../log.ts";

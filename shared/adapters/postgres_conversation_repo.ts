@@ -7,11 +7,11 @@
  *
  * Tables and columns: docs/DATABASE.md. State machine and ownership: docs/PIPELINE.md (steps 1, 2 and 3').
  *
- * used by: shared/generate/generate.ts (through `ConversationRepo`); wired in
- * supabase/functions/generate-conversation/index.ts
+ * used by: the generate flow's phases (shared/generate/, through `ConversationRepo`); wired in
+ * shared/generate/deps_from_env.ts
  */
 import { z } from "zod";
-import type { Sql } from "./postgres_sql.ts";
+import { type Sql, translateDbError, translatingPostgresFailures } from "./postgres_sql.ts";
 import type { ConversationRepo, ConversationState } from "../generate/conversation_repo.ts";
 
 const stateSchema = z.object({
@@ -48,11 +48,13 @@ function toState(row: unknown): ConversationState {
 
 /**
  * The generate flow's `ConversationRepo` over PostgreSQL: each state change is one guarded statement, and zero
- * rows changed is returned as a value (`false`, `not_generating`), never thrown. Driver errors are not translated
- * here yet: generate.ts still classifies them itself (docs/ARCHITECTURE.md, known exceptions).
+ * rows changed is returned as a value (`false`, `not_generating`), never thrown. Failures are translated here, at
+ * the edge: a rule the database enforced becomes the client's error (`translateDbError`: 409, 404, 400, 403), a
+ * lost connection, timeout or serialization failure `InfraFailure("database_unavailable")` — the flow never
+ * sees a SQLSTATE.
  */
 export function postgresConversationRepo(sql: Sql): ConversationRepo {
-  return {
+  return translatingPostgresFailures<ConversationRepo>({
     async userExists(userId) {
       const rows = await sql`select 1 from auth.users where id = ${userId}::uuid`;
       return rows.length > 0;
@@ -201,5 +203,5 @@ export function postgresConversationRepo(sql: Sql): ConversationRepo {
       );
       return rows.length > 0 ? toState(rows[0]) : null;
     },
-  };
+  }, translateDbError);
 }

@@ -34,7 +34,11 @@ function makeSql(dbUrl: string, opts: { max?: number }): Sql {
   });
 }
 
-/** SQLSTATEs callers can act on, mapped to our error codes. Anything else stays an infrastructure error. */
+/**
+ * SQLSTATEs a client can act on (a duplicate, a missing referenced row, bad input syntax, a permission, a lock),
+ * mapped to our error codes; null for anything else. Used as the `rules` of an adapter whose port answers a
+ * client (postgres_conversation_repo.ts).
+ */
 export function translateDbError(err: unknown): AppError | null {
   const code = (err as { code?: unknown })?.code;
   switch (code) {
@@ -68,16 +72,21 @@ export function translatePostgresFailure(err: unknown): unknown {
 
 /**
  * Wraps every method of a Postgres adapter so that what it throws is already translated
- * (`translatePostgresFailure`): the domain behind the port never sees a SQLSTATE or a driver error code.
+ * (`translatePostgresFailure`): the domain behind the port never sees a SQLSTATE or a driver error code. An
+ * adapter whose port answers a client directly passes `rules` (e.g. `translateDbError`) to turn the rules the
+ * database enforced into the client's error codes first.
  */
-export function translatingPostgresFailures<T extends object>(adapter: T): T {
+export function translatingPostgresFailures<T extends object>(
+  adapter: T,
+  rules: (err: unknown) => Error | null = () => null,
+): T {
   const wrapped = {} as Record<string, unknown>;
   for (const [name, value] of Object.entries(adapter)) {
     wrapped[name] = typeof value !== "function" ? value : async (...args: unknown[]) => {
       try {
         return await value.apply(adapter, args);
       } catch (err) {
-        throw translatePostgresFailure(err);
+        throw rules(err) ?? translatePostgresFailure(err);
       }
     };
   }

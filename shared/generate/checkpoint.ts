@@ -11,7 +11,7 @@
  * final answer's write-ahead. Writes are fire-and-forget for the stream: a failed checkpoint is logged and the
  * stream goes on (the final write-ahead is what matters; a checkpoint only narrows what a kill can lose).
  *
- * used by: shared/generate/generate.ts (ClaudeRequest.onProgress); docs/GENERATE.md "Stream checkpoints"
+ * used by: shared/generate/call_claude.ts (ClaudeRequest.onProgress); docs/GENERATE.md "Stream checkpoints"
  */
 import type { ClaudeProgress } from "./claude_client.ts";
 import type { ClaudeRecord, ConversationRepo } from "./conversation_repo.ts";

@@ -78,6 +78,10 @@ function isLoopback(url: string | undefined): boolean {
   return host === "localhost" || host === "127.0.0.1" || host === "[::1]" || host.endsWith(".localhost");
 }
 
+/**
+ * The Claude client's and the flow's settings from the environment, read once at boot: each value bounded, a
+ * bad one refused with `Cannot start: …` rather than a request failing later.
+ */
 export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; generate: GenerateSettings } {
   const e = schemaFromEnv(schema, env);
   const model = e.ANTHROPIC_MODEL ?? DEFAULTS.model;

@@ -2,7 +2,9 @@
  * The generate flow's database port: scaffolding lookup, the `generating` row, the write-ahead, the spool, the
  * failure mark and the status poll. The domain (shared/generate/) owns this contract; the Postgres adapter
  * (shared/adapters/postgres_conversation_repo.ts) implements it, one guarded statement per state change, and
- * zero rows changed is reported as a value (`false`, `not_generating`), never an error.
+ * zero rows changed is reported as a value (`false`, `not_generating`), never an error. What a method throws is
+ * already translated by the adapter: `InfraFailure("database_unavailable")` when trying again later can help, an
+ * `AppError` for a rule the client broke, anything else a bug.
  */
 
 export interface ScaffoldingIds {

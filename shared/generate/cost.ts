@@ -45,6 +45,10 @@ export const PRICE_TABLE: readonly ModelPrice[] = [
 
 const BY_LENGTH = [...PRICE_TABLE].sort((a, b) => b.prefix.length - a.prefix.length);
 
+/**
+ * The price of a model id: the longest table prefix that is the id itself or the id before a `-` suffix (a
+ * dated snapshot), so `claude-sonnet-4-5-20250929` is priced as `claude-sonnet-4-5`; null when unknown.
+ */
 export function priceFor(model: string | null | undefined): ModelPrice | null {
   if (!model) return null;
   return BY_LENGTH.find((p) => model === p.prefix || model.startsWith(`${p.prefix}-`)) ?? null;

@@ -6,7 +6,7 @@
  * (not the template's notes); never leave a literal `{{persona_name}}` in the prompt (Claude then invents a
  * name); send the system prompt (upstream only saved it); ask for the parse engine's schema.
  *
- * used by: shared/generate/generate.ts
+ * used by: shared/generate/prepare.ts
  */
 import { z } from "zod";
 import type { Tier } from "./request.ts";
@@ -251,6 +251,12 @@ export function plainJsonInstructions(schema: Record<string, unknown>): string {
   return text;
 }
 
+/**
+ * What Claude is sent for a conversation: the fixed system prompt, and the user prompt — the scaffolding's
+ * template resolved (placeholders it cannot fill are reported in `unresolved` for the log), else the built-in
+ * prompt — ending with the reminder of the output shape; plus the plain-JSON instructions for a model without
+ * structured outputs, and the template id the row records.
+ */
 export function buildPrompt(s: Scaffolding, outputSchema: Record<string, unknown>): BuiltPrompt {
   let body: string;
   let unresolved: string[] = [];

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { appError } from "../errors.ts";
 import type { Caller } from "../http/auth.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
 
 export const TIERS = ["template", "scenario", "edge_case"] as const;
 export type Tier = (typeof TIERS)[number];
@@ -45,6 +46,10 @@ export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 /** Printable ASCII, 1..255 characters, no leading or trailing space (proxies trim header values). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7E](?:[\x20-\x7E]{0,253}[\x21-\x7E])?$/;
 
+/**
+ * The Idempotency-Key header, or null when absent; a key that is not 1 to 255 printable ASCII characters is a
+ * 400 (never silently ignored: the client believes its retry is safe).
+ */
 export function readIdempotencyKey(req: Request): string | null {
   const raw = req.headers.get("idempotency-key");
   if (raw === null) return null;
@@ -102,8 +107,10 @@ export function canonicalRequest(request: GenerateRequest): string {
   return JSON.stringify(Object.fromEntries(entries));
 }
 
+/**
+ * The sha256 of the canonical request body: the same for the same request whatever its key order, id casing or
+ * null optionals, so an Idempotency-Key reused with another body is told apart from a retry.
+ */
 export async function requestHash(request: GenerateRequest): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalRequest(request));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(new TextEncoder().encode(canonicalRequest(request)));
 }

@@ -15,7 +15,7 @@
  * called by: shared/generate/handler.ts; adapter: shared/adapters/postgres_usage_limiter.ts
  */
 import type { ClaudeClient, ClaudeResult } from "./claude_client.ts";
-import { AppError, appError } from "../errors.ts";
+import { type AppError, appError } from "../errors.ts";
 import { logger } from "../log.ts";
 
 export const GENERATE_LIMITS = ["generate_requests_per_minute", "generate_output_tokens_per_day"] as const;
@@ -94,8 +94,4 @@ export async function settleTokens(
       error: err instanceof Error ? err.message : String(err),
     });
   }
-}
-
-export function isRateLimited(err: unknown): boolean {
-  return err instanceof AppError && err.code === "rate_limited";
 }

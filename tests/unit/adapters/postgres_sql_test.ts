@@ -3,9 +3,12 @@ import {
   createSql,
   isTransientDbError,
   type Sql,
+  translateDbError,
   translatePostgresFailure,
   translatingPostgresFailures,
 } from "../../../shared/adapters/postgres_sql.ts";
+import { AppError } from "../../../shared/errors.ts";
+import { postgresConversationRepo } from "../../../shared/adapters/postgres_conversation_repo.ts";
 import { postgresParseQueue } from "../../../shared/adapters/postgres_parse_queue.ts";
 import { postgresReviewRepo } from "../../../shared/adapters/postgres_review_repo.ts";
 import { postgresUsageLimiter } from "../../../shared/adapters/postgres_usage_limiter.ts";
@@ -56,10 +59,27 @@ Deno.test("translatingPostgresFailures() translates what every method throws and
   await assert.rejects(adapter.bug(), RangeError);
 });
 
+Deno.test("translatingPostgresFailures() with rules maps a rule the database enforced to the client's error first", async () => {
+  const adapter = translatingPostgresFailures({
+    duplicate: (): Promise<number> => Promise.reject(withCode("duplicate key", "23505")),
+    missingRef: (): Promise<number> => Promise.reject(withCode("violates foreign key", "23503")),
+    down: (): Promise<number> => Promise.reject(withCode("gone", "08006")),
+    bug: (): Promise<number> => Promise.reject(new RangeError("bug")),
+  }, translateDbError);
+  await assert.rejects(adapter.duplicate(), (e) => e instanceof AppError && e.code === "conflict");
+  await assert.rejects(adapter.missingRef(), (e) => e instanceof AppError && e.code === "not_found");
+  await assert.rejects(adapter.down(), (e) => e instanceof InfraFailure && e.code === "database_unavailable");
+  await assert.rejects(adapter.bug(), RangeError);
+});
+
 // Port 1 on loopback: nothing listens, the connection is refused at once (a real driver failure).
 const UNREACHABLE = "postgres://postgres@127.0.0.1:1/postgres";
 
 const adapters: ReadonlyArray<[string, (sql: Sql) => Promise<unknown>]> = [
+  [
+    "postgresConversationRepo().readState",
+    (sql) => postgresConversationRepo(sql).readState(crypto.randomUUID()),
+  ],
   ["postgresParseQueue().claim", (sql) => postgresParseQueue(sql).claim(crypto.randomUUID(), new Date())],
   [
     "postgresReviewRepo().requeue",

@@ -29,12 +29,6 @@ export async function sharedFiles(): Promise<string[]> {
   return out.sort();
 }
 
-/** Whether a shared file is named by a list of `shared/`-relative entries (a trailing `/` names a folder). */
-export function isListed(list: readonly string[], file: string): boolean {
-  const rel = file.slice("shared/".length);
-  return list.some((a) => a.endsWith("/") ? rel.startsWith(a) : rel === a);
-}
-
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm;
 
 /** Every relative specifier of a source text (comments stripped first, so examples in them do not count). */

@@ -9,15 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { isListed, ROOT, sharedFiles } from "./_repo.ts";
-
-/**
- * covered by issue-18a/15b; the lead removes this at merge.
- * (These folders are being moved and renamed on other branches at the same time; their comments land there.)
- */
-const ALLOWED_WITHOUT_DOC: readonly string[] = [
-  "generate/",
-];
+import { ROOT, sharedFiles } from "./_repo.ts";
 
 interface DocDeclaration {
   declarationKind: string;
@@ -76,7 +68,7 @@ function hasOwnDocComment(source: string, line: number): boolean {
 }
 
 Deno.test("every exported function in shared/ has a doc comment directly above it", async () => {
-  const files = (await sharedFiles()).filter((f) => !isListed(ALLOWED_WITHOUT_DOC, f));
+  const files = await sharedFiles();
   const functions = await exportedFunctions(files);
   assert.ok(functions.length > 50, `found only ${functions.length} exported functions: is deno doc working?`);
   const missing: string[] = [];
@@ -94,12 +86,4 @@ Deno.test("hasOwnDocComment() takes a comment on the line above, not a header ac
   assert.equal(hasOwnDocComment("/* not a doc comment */\nexport function f() {}", 2), false);
   assert.equal(hasOwnDocComment("// line comment\nexport function f() {}", 2), false);
   assert.equal(hasOwnDocComment("export function f() {}", 1), false);
-});
-
-Deno.test("the allow-list names only folders and files that exist", async () => {
-  const files = await sharedFiles();
-  for (const a of ALLOWED_WITHOUT_DOC) {
-    const hit = files.some((f) => a.endsWith("/") ? f.startsWith(`shared/${a}`) : f === `shared/${a}`);
-    assert.ok(hit, `allow-list entry shared/${a} matches no file`);
-  }
 });

@@ -19,21 +19,13 @@ import { relativeSpecifiers, resolvedImports, ROOT, walk } from "./_repo.ts";
 const TOP_FOLDERS = ["local", "cli", "shared", "supabase/functions", "bench", "tests/support"] as const;
 
 /** Domain files that still import an adapter, each with the change that removes the arrow. */
-const KNOWN_DOMAIN_TO_ADAPTER: ReadonlyArray<readonly [string, string]> = [
-  // generate.ts's own SQLSTATE checks (isTransientDbError/translateDbError before Claude): generate's body is
-  // issue-15b's (named phases). Translate in postgres_conversation_repo.ts like the parse queue, then delete.
-  ["shared/generate/generate.ts", "shared/adapters/postgres_sql.ts"],
-];
+const KNOWN_DOMAIN_TO_ADAPTER: ReadonlyArray<readonly [string, string]> = [];
 
 /** Folder loops that still exist, each with the change that removes it. */
 const KNOWN_FOLDER_LOOPS: ReadonlyArray<readonly [string, string]> = [];
 
-/** Shared-folder loops that still exist: only the one the generate exception above makes. */
-const KNOWN_SHARED_LOOPS: ReadonlyArray<readonly [string, string]> = [
-  // generate → adapters (the exception above) and adapters → generate (the Claude and usage-limit adapters
-  // implement generate's ports): goes with KNOWN_DOMAIN_TO_ADAPTER.
-  ["shared/adapters", "shared/generate"],
-];
+/** Shared-folder loops that still exist, each with the change that removes it. */
+const KNOWN_SHARED_LOOPS: ReadonlyArray<readonly [string, string]> = [];
 
 interface Edge {
   readonly from: string;

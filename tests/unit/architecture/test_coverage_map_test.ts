@@ -13,15 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { isListed, resolvedImports, ROOT, sharedFiles, walk } from "./_repo.ts";
-
-/**
- * covered by issue-18a/15b; the lead removes this at merge.
- * (These folders are being moved and renamed on other branches at the same time; their tests land there.)
- */
-const ALLOWED_WITHOUT_TEST: readonly string[] = [
-  "generate/",
-];
+import { resolvedImports, ROOT, sharedFiles, walk } from "./_repo.ts";
 
 /** `shared/parse/extract.ts` → `tests/unit/parse/extract_test.ts`. */
 function pairedTestOf(file: string): string {
@@ -61,7 +53,6 @@ async function integrationTestImports(file: string): Promise<boolean> {
 Deno.test("every shared/ file has a paired unit test that imports it", async () => {
   const problems: string[] = [];
   for (const file of await sharedFiles()) {
-    if (isListed(ALLOWED_WITHOUT_TEST, file)) continue;
     const test = pairedTestOf(file);
     const source = await readIfExists(test);
     if (source === null) {
@@ -89,12 +80,4 @@ Deno.test("pairedTestOf() mirrors the path under tests/unit and adds _test", () 
 Deno.test("the type-only exemption holds only for modules without runtime exports", async () => {
   assert.equal(await isTypeOnly("shared/parse_flow/parse_queue.ts"), true);
   assert.equal(await isTypeOnly("shared/provenance.ts"), false);
-});
-
-Deno.test("the allow-list names only folders and files that exist", async () => {
-  const files = await sharedFiles();
-  for (const a of ALLOWED_WITHOUT_TEST) {
-    const hit = files.some((f) => a.endsWith("/") ? f.startsWith(`shared/${a}`) : f === `shared/${a}`);
-    assert.ok(hit, `allow-list entry shared/${a} matches no file`);
-  }
 });

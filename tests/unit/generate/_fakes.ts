@@ -13,6 +13,7 @@ import type {
   ClaudeRecord,
   ConversationRepo,
   ConversationState,
+  InsertOutcome,
   NewConversation,
   ScaffoldingIds,
   SpoolInput,
@@ -20,7 +21,12 @@ import type {
 } from "../../../shared/generate/conversation_repo.ts";
 import type { DownloadResult, ObjectStore, UploadResult } from "../../../shared/pipeline/object_store.ts";
 import type { Clock } from "../../../shared/pipeline/clock.ts";
-import type { GenerateDeps } from "../../../shared/generate/generate.ts";
+import { InfraFailure } from "../../../shared/pipeline/failures.ts";
+import type { GenerateDeps, GenerateInput } from "../../../shared/generate/generate.ts";
+import { GenerateRequestSchema, requestHash } from "../../../shared/generate/request.ts";
+import type { ClaudeAnswered } from "../../../shared/generate/call_claude.ts";
+import { PhaseTimer } from "../../../shared/http/server_timing.ts";
+import { setLogSink } from "../../../shared/log.ts";
 import type { GenerateSettings } from "../../../shared/generate/config.ts";
 import type { Reservation, UsageLimiter } from "../../../shared/generate/usage_budget.ts";
 
@@ -99,9 +105,12 @@ export interface StoredRow {
   claude?: ClaudeRecord;
 }
 
-/** Error shaped like a postgres.js connection failure (a transient DB error). */
+/**
+ * What the repo throws when the database is unreachable: the adapter has translated the driver's connection
+ * failure at its edge (shared/adapters/postgres_conversation_repo.ts), so the flow sees the domain's failure.
+ */
 export function dbDown(): Error {
-  return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  return new InfraFailure("database_unavailable", "connect ECONNREFUSED 127.0.0.1:5432");
 }
 
 type RepoMethod = keyof ConversationRepo;
@@ -162,7 +171,7 @@ export class FakeRepo implements ConversationRepo {
     return Promise.resolve(null);
   }
 
-  insertGenerating(row: NewConversation) {
+  insertGenerating(row: NewConversation): Promise<InsertOutcome> {
     this.#enter("insertGenerating");
     for (const r of this.rows.values()) {
       if (
@@ -329,6 +338,17 @@ export function answer(overrides: Partial<ClaudeAnswer> = {}): ClaudeAnswer {
   };
 }
 
+/** Claude overloaded through all four attempts: what the client returns after its retries. */
+export const OVERLOADED: ClaudeFailure = {
+  kind: "unavailable",
+  status: 529,
+  errorType: "overloaded_error",
+  message: "Overloaded",
+  attempts: 4,
+  retryAfterMs: null,
+  requestId: null,
+};
+
 export class FakeClaude implements ClaudeClient {
   readonly requests: ClaudeRequest[] = [];
   result: { ok: true; answer: ClaudeAnswer } | { ok: false; failure: ClaudeFailure } = {
@@ -455,4 +475,75 @@ export function harness(overrides: Partial<GenerateSettings> = {}): Harness {
     clock,
     limits,
   };
+}
+
+/** A Claude call that answered, as call_claude.ts returns it: no checkpoints, the last byte at time 0. */
+export function answered(overrides: Partial<ClaudeAnswer> = {}, truncated = false): ClaudeAnswered {
+  return {
+    kind: "answered",
+    answer: answer(overrides),
+    truncated,
+    lastByteAt: 0,
+    checkpoints: { written: 0, failed: 0, writeMs: 0, lastBytes: 0 },
+  };
+}
+
+/** A phase timer on the harness's virtual clock. */
+export function timerOf(h: Harness): PhaseTimer {
+  return new PhaseTimer(() => h.clock.monotonic());
+}
+
+/** Inserts a `generating` row for the harness's user, as the prepare phase does; returns its id. */
+export async function generatingRow(h: Harness): Promise<string> {
+  const conversationId = h.deps.newId!();
+  await h.repo.insertGenerating({
+    conversationId,
+    userId: USER,
+    personaId: PERSONA,
+    emotionalArcId: ARC,
+    trainingTopicId: TOPIC,
+    templateId: null,
+    personaKey: persona.persona_key,
+    emotionalArcKey: arc.arc_key,
+    topicKey: topic.topic_key,
+    tier: "template",
+    snapshot: {},
+    model: settings.model,
+    idempotencyKey: null,
+    requestHash: "hash",
+  });
+  h.repo.calls.length = 0;
+  return conversationId;
+}
+
+/** The request body the flow's tests send: the fixtures' persona, arc and topic, tier `template`. */
+export const BODY = {
+  persona_id: PERSONA,
+  emotional_arc_id: ARC,
+  training_topic_id: TOPIC,
+  tier: "template",
+};
+
+/** The flow's input for `raw` (validated as the handler would) from the harness's user, waiting up to 3 s. */
+export async function generateInput(
+  overrides: Partial<GenerateInput> = {},
+  raw: Record<string, unknown> = BODY,
+): Promise<GenerateInput> {
+  const request = GenerateRequestSchema.parse(raw);
+  return {
+    request,
+    userId: USER,
+    userMustExist: false,
+    idempotencyKey: null,
+    requestHash: await requestHash(request),
+    parseWaitMs: 3000,
+    ...overrides,
+  };
+}
+
+/** Sends the log to a fresh list, one parsed line an entry, and returns it (tests look for events in it). */
+export function captureLogs(): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  setLogSink((line) => lines.push(JSON.parse(line)));
+  return lines;
 }

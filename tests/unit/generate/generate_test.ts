@@ -5,28 +5,25 @@
 import assert from "node:assert/strict";
 import { AppError } from "../../../shared/errors.ts";
 import { generateConversation, type GenerateInput } from "../../../shared/generate/generate.ts";
-import { GenerateRequestSchema, requestHash } from "../../../shared/generate/request.ts";
 import { PhaseTimer } from "../../../shared/http/server_timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
-import { answer, ARC, type Harness, harness, PERSONA, TOPIC, USER } from "./_fakes.ts";
+import {
+  answer,
+  BODY,
+  generateInput,
+  type Harness,
+  harness,
+  OVERLOADED,
+  PERSONA,
+  TOPIC,
+  USER,
+} from "./_fakes.ts";
 
 const logs: Array<Record<string, unknown>> = [];
 setLogSink((line) => logs.push(JSON.parse(line)));
 
-const body = { persona_id: PERSONA, emotional_arc_id: ARC, training_topic_id: TOPIC, tier: "template" };
-
-async function input(overrides: Partial<GenerateInput> = {}, raw: Record<string, unknown> = body) {
-  const request = GenerateRequestSchema.parse(raw);
-  return {
-    request,
-    userId: USER,
-    userMustExist: false,
-    idempotencyKey: null,
-    requestHash: await requestHash(request),
-    parseWaitMs: 3000,
-    ...overrides,
-  } satisfies GenerateInput;
-}
+const body = BODY;
+const input = generateInput;
 
 function run(h: Harness, i: GenerateInput) {
   return generateConversation(h.deps, i, new PhaseTimer(() => h.clock.monotonic()));
@@ -135,18 +132,7 @@ Deno.test("generateConversation() answers 503 when the database is down before C
 
 Deno.test("generateConversation() marks the row generation_failed when Claude fails", async () => {
   const h = harness();
-  h.claude.result = {
-    ok: false,
-    failure: {
-      kind: "unavailable",
-      status: 529,
-      errorType: "overloaded_error",
-      message: "Overloaded",
-      attempts: 4,
-      retryAfterMs: null,
-      requestId: null,
-    },
-  };
+  h.claude.result = { ok: false, failure: OVERLOADED };
   const out = await run(h, await input());
   assert.equal(out.kind, "claude_failed");
   if (out.kind !== "claude_failed") return;

@@ -8,7 +8,7 @@ import { handleGenerateConversation, parseWaitBudget } from "../../../shared/gen
 import { parseServerTiming } from "../../../shared/http/server_timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
 import { malformedRequests } from "../../fixtures/generate/malformed_requests.ts";
-import { ARC, harness, PERSONA, TOPIC, USER } from "./_fakes.ts";
+import { ARC, harness, OVERLOADED, PERSONA, TOPIC, USER } from "./_fakes.ts";
 
 setLogSink(() => {});
 
@@ -77,18 +77,7 @@ Deno.test("handleGenerateConversation() replays with 200 and Idempotent-Replayed
 
 Deno.test("handleGenerateConversation() answers 503 with the conversation id and Retry-After when Claude is overloaded", async () => {
   const h = harness();
-  h.claude.result = {
-    ok: false,
-    failure: {
-      kind: "unavailable",
-      status: 529,
-      errorType: "overloaded_error",
-      message: "Overloaded",
-      attempts: 4,
-      retryAfterMs: 1500,
-      requestId: null,
-    },
-  };
+  h.claude.result = { ok: false, failure: { ...OVERLOADED, retryAfterMs: 1500 } };
   const res = await serveHandler(handleGenerateConversation(h.deps), "generate-conversation")(
     post({ authorization: `Bearer ${userToken}` }),
   );

@@ -10,7 +10,8 @@ import { InfraFailure } from "../../../shared/pipeline/failures.ts";
 import assert from "node:assert/strict";
 import { handleGenerateConversation } from "../../../shared/generate/handler.ts";
 import { setLogSink } from "../../../shared/log.ts";
-import { ARC, harness, PERSONA, TOPIC, USER } from "./_fakes.ts";
+import { meteredClaude, rateLimitedError, settleTokens } from "../../../shared/generate/usage_budget.ts";
+import { answer, ARC, harness, PERSONA, TOPIC, USER } from "./_fakes.ts";
 
 setLogSink(() => {});
 
@@ -148,4 +149,55 @@ Deno.test("a database outage at the reservation is a 503 to retry, before any ro
   assert.equal((await res.json()).error.code, "upstream_unavailable");
   assert.equal(h.claude.requests.length, 0);
   assert.equal(h.repo.rows.size, 0);
+});
+
+Deno.test("rateLimitedError() rounds Retry-After up to whole seconds, at least one", () => {
+  const refusal = {
+    allowed: false as const,
+    limit: "generate_output_tokens_per_day" as const,
+    maxAmount: 10_000,
+    used: 12_000,
+    resetAt: new Date("2026-11-27T00:00:00Z"),
+  };
+  const soon = rateLimitedError(refusal, new Date("2026-11-26T23:59:58.100Z"));
+  assert.equal(soon.code, "rate_limited");
+  assert.equal(soon.details?.retry_after_seconds, 2);
+  assert.equal(soon.details?.requested_total, 12_000);
+  assert.match(soon.message, /10000 output tokens per day \(max_tokens is reserved until Claude answers\)/);
+  assert.equal(rateLimitedError(refusal, new Date("2026-11-27T00:00:05Z")).details?.retry_after_seconds, 1);
+});
+
+Deno.test("meteredClaude() counts the reported output tokens, and max_tokens for an answer without usage", async () => {
+  const h = harness();
+  const metered = meteredClaude(h.claude);
+  const request = {
+    model: "claude-sonnet-4-5",
+    system: "",
+    prompt: "",
+    maxTokens: 5000,
+    outputSchema: null,
+    plainJsonInstructions: "",
+  };
+  await metered.client.generate(request);
+  assert.equal(metered.outputTokens(), 2000);
+  h.claude.result = {
+    ok: true,
+    answer: { ...answer(), usage: { ...answer().usage, output_tokens: null } },
+  };
+  await metered.client.generate(request);
+  assert.equal(metered.outputTokens(), 7000, "a cut stream without usage counts as all of max_tokens");
+});
+
+Deno.test("settleTokens() releases only what was charged and not used, and never throws", async () => {
+  const h = harness();
+  const charged = { allowed: true as const, tokensCharged: true, tokensWindowStart: h.limits.day };
+  await settleTokens(h.limits, charged, { userId: USER, reserved: 8000, used: 8000 });
+  await settleTokens(h.limits, { ...charged, tokensCharged: false }, {
+    userId: USER,
+    reserved: 8000,
+    used: 0,
+  });
+  assert.deepEqual(h.limits.calls, [], "nothing to give back");
+  h.limits.releaseTokens = () => Promise.reject(new Error("database down"));
+  await settleTokens(h.limits, charged, { userId: USER, reserved: 8000, used: 1000 });
 });

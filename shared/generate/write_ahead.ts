@@ -1,0 +1,105 @@
+/**
+ * The write-ahead, the first thing after Claude's last byte: one statement puts the verbatim bytes in
+ * raw_response_spool (kind `write_ahead`) and sha256, stop_reason, model, usage, cost and truncated on the row
+ * (still `generating`), before the upload — the storage trigger may start the parse at once, and the parse
+ * checks this sha256. Until it commits the answer exists only in this worker's memory; the time from the last
+ * stream event to the commit is logged as `memory_window_ms` (`raw_written_ahead`) and timed as `write_ahead`.
+ *
+ * When the database refuses it (a restart, a failover) it is tried again every 250 ms beside the upload, so the
+ * answer becomes durable as soon as either store answers. Storage itself needs the database, so during a
+ * PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
+ *
+ * used by: shared/generate/persist_raw.ts; docs/GENERATE.md "Raw first"
+ */
+import type { ConversationRepo, WriteAheadInput } from "./conversation_repo.ts";
+import type { CheckpointStats } from "./checkpoint.ts";
+import { logger } from "../log.ts";
+import type { Clock } from "../pipeline/clock.ts";
+import type { PhaseTimer } from "../http/server_timing.ts";
+
+export interface WriteAheadDeps {
+  repo: ConversationRepo;
+  clock: Clock;
+  config: { writeAheadLeaseMs: number };
+}
+
+/** Where the write-ahead stands while the upload runs, read when the upload has ended. */
+export interface WriteAhead {
+  /** The first try threw: the database was unavailable right after Claude answered. */
+  readonly refused: boolean;
+  /** The bytes are durable in the write-ahead copy now (the first try or a later one committed). */
+  readonly written: boolean;
+  /** Ends the retries beside the upload; `settled` resolves once an attempt in flight has ended. */
+  stop(): void;
+  readonly settled: Promise<void>;
+}
+
+/**
+ * Writes the answer ahead of the upload and logs the in-memory window. Never throws: a refused write-ahead is
+ * logged and retried beside the upload (up to half its lease) until `stop()`; a row that is no longer
+ * `generating` is logged and left alone (nothing written).
+ */
+export async function writeAhead(
+  deps: WriteAheadDeps,
+  input: WriteAheadInput,
+  timer: PhaseTimer,
+  window: { lastByteAt: number; checkpoints: CheckpointStats },
+): Promise<WriteAhead> {
+  const { repo, clock } = deps;
+  const conversationId = input.conversationId;
+  const windowMs = () => Math.round((clock.monotonic() - window.lastByteAt) * 100) / 100;
+  let written = false;
+  let refused = false;
+  try {
+    written = await timer.time("write_ahead", () => repo.writeAhead(input));
+    if (!written) {
+      logger.warn("claude_result_unrecorded", { conversation_id: conversationId, reason: "not generating" });
+    }
+  } catch (err) {
+    refused = true;
+    logger.error("claude_result_unrecorded", { conversation_id: conversationId, error: err as Error });
+  }
+  logger.info("raw_written_ahead", {
+    conversation_id: conversationId,
+    written,
+    raw_size: input.raw.byteLength,
+    // From the last stream event to the commit (or the failure) of the write-ahead: the in-memory window.
+    memory_window_ms: windowMs(),
+    checkpoints: window.checkpoints.written,
+    checkpoint_failures: window.checkpoints.failed,
+    checkpoint_write_ms: Math.round(window.checkpoints.writeMs * 10) / 10,
+  });
+
+  let stopped = false;
+  const retry = async (): Promise<void> => {
+    const until = clock.monotonic() + deps.config.writeAheadLeaseMs / 2;
+    while (!stopped && clock.monotonic() < until) {
+      await clock.sleep(250);
+      if (stopped) return;
+      try {
+        written = await repo.writeAhead(input);
+        logger.info("raw_written_ahead", {
+          conversation_id: conversationId,
+          written,
+          late: true,
+          raw_size: input.raw.byteLength,
+          memory_window_ms: windowMs(),
+        });
+        return;
+      } catch {
+        // still unavailable: try again
+      }
+    }
+  };
+  const settled = refused ? retry() : Promise.resolve();
+  return {
+    refused,
+    get written() {
+      return written;
+    },
+    stop() {
+      stopped = true;
+    },
+    settled,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The write-ahead (shared/generate/write_ahead.ts): the bytes and the metadata in one statement before the
+ * upload, the in-memory window logged, and a refused write-ahead retried beside the upload until it commits or
+ * is stopped — never thrown.
+ */
+import assert from "node:assert/strict";
+import type { WriteAheadInput } from "../../../shared/generate/conversation_repo.ts";
+import { writeAhead } from "../../../shared/generate/write_ahead.ts";
+import { captureLogs, dbDown, generatingRow, type Harness, harness, timerOf } from "./_fakes.ts";
+
+const logs = captureLogs();
+
+const window = { lastByteAt: 0, checkpoints: { written: 2, failed: 1, writeMs: 3.25, lastBytes: 10 } };
+
+async function rig(): Promise<{ h: Harness; input: WriteAheadInput }> {
+  const h = harness();
+  const conversationId = await generatingRow(h);
+  const input: WriteAheadInput = {
+    conversationId,
+    kind: "write_ahead",
+    raw: new TextEncoder().encode('{"type":"message"}'),
+    leaseMs: 120_000,
+    record: {
+      rawSha256: "a".repeat(64),
+      stopReason: "end_turn",
+      model: "claude-sonnet-4-5",
+      inputTokens: 1,
+      outputTokens: 2,
+      costUsd: 0.001,
+      truncated: false,
+      attempts: 1,
+    },
+  };
+  return { h, input };
+}
+
+Deno.test("writeAhead() commits the copy at once and logs the in-memory window with the checkpoints", async () => {
+  const { h, input } = await rig();
+  h.clock.t = 7;
+  logs.length = 0;
+  const ahead = await writeAhead(h.deps, input, timerOf(h), window);
+  assert.deepEqual([ahead.refused, ahead.written], [false, true]);
+  assert.equal(h.repo.writtenAhead.get(input.conversationId)?.kind, "write_ahead");
+  const line = logs.find((l) => l.event === "raw_written_ahead")!;
+  assert.equal(line.memory_window_ms, 7);
+  assert.deepEqual([line.checkpoints, line.checkpoint_failures, line.checkpoint_write_ms], [2, 1, 3.3]);
+  await ahead.settled;
+  assert.deepEqual(h.repo.calls, ["writeAhead"], "no retry after a commit");
+});
+
+Deno.test("writeAhead() leaves a row that is no longer generating alone, without retrying", async () => {
+  const { h, input } = await rig();
+  h.repo.rows.get(input.conversationId)!.processing_status = "raw_stored";
+  logs.length = 0;
+  const ahead = await writeAhead(h.deps, input, timerOf(h), window);
+  assert.deepEqual([ahead.refused, ahead.written], [false, false]);
+  await ahead.settled;
+  assert.equal(h.repo.calls.length, 1);
+  assert.ok(logs.some((l) => l.event === "claude_result_unrecorded" && l.reason === "not generating"));
+});
+
+Deno.test("writeAhead() retries a refused write-ahead every 250 ms until it commits", async () => {
+  const { h, input } = await rig();
+  const real = h.repo.writeAhead.bind(h.repo);
+  let calls = 0;
+  h.repo.writeAhead = (i) => ++calls <= 3 ? Promise.reject(dbDown()) : real(i);
+  const ahead = await writeAhead(h.deps, input, timerOf(h), window);
+  assert.equal(ahead.refused, true);
+  await ahead.settled;
+  assert.equal(ahead.written, true, "the fourth try committed");
+  assert.equal(calls, 4);
+  assert.deepEqual(h.clock.sleeps, [250, 250, 250]);
+});
+
+Deno.test("writeAhead() stops retrying when told (the upload ended) and within half the lease otherwise", async () => {
+  const stopped = await rig();
+  stopped.h.repo.down.add("writeAhead");
+  const ahead = await writeAhead(stopped.h.deps, stopped.input, timerOf(stopped.h), window);
+  const triedBeforeStop = stopped.h.repo.calls.length;
+  ahead.stop();
+  await ahead.settled;
+  assert.equal(ahead.written, false);
+  assert.equal(stopped.h.repo.calls.length, triedBeforeStop, "no try after stop()");
+  assert.ok(stopped.h.clock.t < 60_000, "it ended before its own limit");
+
+  const lease = await rig();
+  lease.h.repo.down.add("writeAhead");
+  const left = await writeAhead(lease.h.deps, lease.input, timerOf(lease.h), window);
+  await left.settled;
+  assert.equal(left.written, false);
+  assert.equal(lease.h.clock.t, 60_000, "tries for half of the 120 s lease");
+});
