@@ -41,7 +41,7 @@ import { csvList, DEFAULT_FILTER, type ExportFilter } from "../shared/export/fil
 import { EXPORT_FORMATS } from "../shared/export/format.ts";
 import type { VerifyReport } from "../shared/export/manifest.ts";
 import { CONVERSATION_SOURCES } from "../shared/provenance.ts";
-import { exportBase, ExportError, type ExportSource, runExport, verifyExport } from "../shared/export/run.ts";
+import { exportBase, ExportError, runExport, verifyExport } from "../shared/export/run.ts";
 import { parseSplit, SplitSpecError } from "../shared/export/split.ts";
 
 const NAME = "export";

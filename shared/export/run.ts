@@ -16,7 +16,6 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import { mapLimit } from "../parse_flow/_map_limit.ts";
 import {
   type DownloadAnswer,
   downloadPage,
