@@ -8,9 +8,10 @@
  * resident memory (VmHWM from /proc, Linux), so sizes can be compared: memory must stay flat as N grows; and
  * the CPU seconds the export process itself used (what it would manage if Storage answered instantly).
  *
- * `--heap-mb N` caps V8's old space of the export process (`--max-old-space-size`): without a cap V8 lets the
- * heap grow lazily before collecting, so peak RSS rises with the run's length even when nothing is retained;
- * an export that finishes under a small cap at every size retains nothing per conversation.
+ * The CLI runs with the V8 flags of the `export` task in deno.json (`--optimize-for-size`: without it V8 lets
+ * the heap grow lazily before collecting, so peak RSS rises with the run's length although nothing is retained).
+ * `--heap-mb N` replaces them with a cap on V8's old space (`--max-old-space-size`): an export that finishes
+ * under a small cap at every size retains nothing per conversation.
  *
  * Prints one JSON object; docs/BENCHMARKS.md "## Export" records the figures. Figures, not a test.
  */
@@ -28,6 +29,15 @@ const { values } = parseCli("bench:export", import.meta.url, {
   "heap-mb": { type: "string" },
 });
 const sizes = values.sizes.split(",").map(Number);
+
+/** The flags `deno task export` runs the CLI with (deno.json), so the bench measures what users run. */
+function exportTaskFlags(): string[] {
+  const deno = JSON.parse(Deno.readTextFileSync(join(REPO_ROOT, "deno.json"))) as {
+    tasks: Record<string, string>;
+  };
+  const words = deno.tasks.export.split(/\s+/);
+  return words.slice(words.indexOf("run") + 1, words.indexOf("cli/export.ts")).filter((w) => w !== "-A");
+}
 
 async function seed(userId: string, n: number): Promise<number> {
   const started = performance.now();
@@ -67,6 +77,7 @@ for (const n of sizes) {
     args: [
       "run",
       "-A",
+      ...exportTaskFlags().filter((f) => !(values["heap-mb"] && f.startsWith("--v8-flags"))),
       ...(values["heap-mb"] ? [`--v8-flags=--max-old-space-size=${Number(values["heap-mb"])}`] : []),
       join(REPO_ROOT, "cli/export.ts"),
       "--user",

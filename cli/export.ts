@@ -36,13 +36,12 @@ import { progressBar } from "./reparse.ts";
 import { stateDir } from "../local/paths.ts";
 import { createSql } from "../shared/adapters/postgres_sql.ts";
 import { postgresExportRows } from "../shared/adapters/postgres_export_rows.ts";
-import type { ObjectStore } from "../shared/pipeline/object_store.ts";
-import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
+import { supabaseExportFiles } from "../shared/adapters/supabase_export_files.ts";
 import { csvList, DEFAULT_FILTER, type ExportFilter } from "../shared/export/filter.ts";
 import { EXPORT_FORMATS } from "../shared/export/format.ts";
 import type { VerifyReport } from "../shared/export/manifest.ts";
 import { CONVERSATION_SOURCES } from "../shared/provenance.ts";
-import { exportBase, ExportError, type ExportSource, runExport, verifyExport } from "../shared/export/run.ts";
+import { exportBase, ExportError, runExport, verifyExport } from "../shared/export/run.ts";
 import { parseSplit, SplitSpecError } from "../shared/export/split.ts";
 
 const NAME = "export";
@@ -120,21 +119,6 @@ function local(): z.infer<typeof localEnvSchema> | null {
   }
 }
 
-/** Storage through supabase-js with the service key, one client per bucket. */
-function storageSource(url: string, key: string): Pick<ExportSource, "download"> {
-  const stores = new Map<string, ObjectStore>();
-  return {
-    download(bucket, path) {
-      let s = stores.get(bucket);
-      if (!s) {
-        s = supabaseObjectStore(url, key, bucket);
-        stores.set(bucket, s);
-      }
-      return s.download(path);
-    },
-  };
-}
-
 function formatVerify(r: VerifyReport): string {
   const lines = [`checked ${r.checked} conversation(s) and ${r.files_checked} export file(s)`];
   if (r.findings.length === 0) lines.push("nothing changed");
@@ -199,7 +183,7 @@ if (import.meta.main) {
   if (!url || !key) {
     fail("no Storage target: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or start the local stack", 2);
   }
-  const storage = storageSource(url, key);
+  const storage = supabaseExportFiles(url, key);
   const encoder = new TextEncoder();
   const terminal = Deno.stderr.isTerminal();
   const progress = (label: string) => (done: number, total: number) => {

@@ -16,9 +16,15 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import { mapLimit } from "../parse_flow/_map_limit.ts";
+import {
+  type DownloadAnswer,
+  downloadPage,
+  exportPages,
+  type ExportSource,
+  RowsUnavailable,
+} from "./pages.ts";
 import { type ExportFilter, exportFilterSchema } from "./filter.ts";
-import { type ExportFormat, finalFileSchema, formatLine } from "./format.ts";
+import type { ExportFormat } from "./format.ts";
 import {
   countExported,
   countSkipped,
@@ -41,18 +47,7 @@ import {
 import type { Cursor, ExportRow } from "./row.ts";
 import { splitByCuts, splitHash, splitOf, stratumCuts } from "./split.ts";
 
-export type DownloadAnswer =
-  | { ok: true; bytes: Uint8Array }
-  | { ok: false; kind: "not_found" }
-  | { ok: false; kind: "unavailable"; message: string };
-
-/** The database and Storage, as the export needs them. */
-export interface ExportSource {
-  /** Up to `limit` rows after `after` in (created_at, conversation_id) order. Throws when the database fails. */
-  rows(filter: ExportFilter, after: Cursor | null, limit: number): Promise<ExportRow[]>;
-  count(filter: ExportFilter): Promise<number>;
-  download(bucket: string, path: string): Promise<DownloadAnswer>;
-}
+export type { DownloadAnswer, ExportSource };
 
 export type ExportErrorCode =
   | "storage_unavailable"
@@ -206,21 +201,6 @@ class Appender {
 
 const encoder = new TextEncoder();
 
-async function downloadWithRetry(
-  src: ExportSource,
-  row: ExportRow,
-  tries: number,
-  delayMs: number,
-): Promise<DownloadAnswer> {
-  let last: DownloadAnswer = { ok: false, kind: "unavailable", message: "not tried" };
-  for (let attempt = 1; attempt <= tries; attempt++) {
-    last = await src.download(row.storage_bucket ?? "conversation-files", row.file_path!);
-    if (last.ok || last.kind === "not_found") return last;
-    if (attempt < tries) await new Promise((r) => setTimeout(r, delayMs * 2 ** (attempt - 1)));
-  }
-  return last;
-}
-
 async function pageOf(src: ExportSource, filter: ExportFilter, after: Cursor | null, limit: number) {
   try {
     return await src.rows(filter, after, limit);
@@ -344,69 +324,59 @@ export async function runExport(src: ExportSource, opts: ExportOptions): Promise
   try {
     if (!checkpoint) saveCheckpoint();
     opts.progress?.(done, Math.max(total, done));
+    const pages = exportPages(src, {
+      filter: opts.filter,
+      format: opts.format,
+      after: cursor,
+      pageSize,
+      concurrency,
+      tries,
+      retryDelayMs: delayMs,
+    });
     for (;;) {
-      const rows = await pageOf(src, opts.filter, cursor, pageSize);
-      if (rows.length === 0) break;
-      const files = await mapLimit(
-        rows,
-        concurrency,
-        (r) =>
-          r.file_path === null
-            ? Promise.resolve({ ok: false, kind: "not_found" } as DownloadAnswer)
-            : downloadWithRetry(src, r, tries, delayMs),
-      );
-      for (const [i, r] of rows.entries()) {
-        const got = files[i];
-        if (!got.ok && got.kind === "unavailable") {
-          // Everything before this row is on disk and in the checkpoint: --resume starts here.
-          for (const a of outs.values()) a.flush();
-          entries.flush();
-          saveCheckpoint();
-          throw new ExportError(
-            "storage_unavailable",
-            `Cannot read ${r.file_path} from Storage after ${tries} tries (${got.message}); ${done} conversation(s) ` +
-              `are kept in the partial export: run again with --resume to continue`,
-          );
-        }
-        const skip = (reason: string) => {
-          countSkipped(counts, reason);
-          const e: SkippedEntry = { conversation_id: r.conversation_id, file_path: r.file_path, reason };
+      let page;
+      try {
+        const next = await pages.next();
+        if (next.done) break;
+        page = next.value;
+      } catch (err) {
+        if (!(err instanceof RowsUnavailable)) throw err;
+        throw new ExportError(
+          "database_unavailable",
+          `Cannot read conversations from the database: ${err.message}; ${done} conversation(s) are kept in ` +
+            `the partial export: run again with --resume to continue`,
+        );
+      }
+      for (const o of page.outcomes) {
+        const r = o.row;
+        if (o.kind === "skipped") {
+          countSkipped(counts, o.reason);
+          const e: SkippedEntry = {
+            conversation_id: r.conversation_id,
+            file_path: r.file_path,
+            reason: o.reason,
+          };
           entries.push(encoder.encode(JSON.stringify({ skipped: e }) + "\n"));
-        };
-        if (!got.ok) {
-          skip(r.file_path === null ? "no_final_file" : "final_file_missing");
         } else {
-          const finalSha = sha256Of(got.bytes);
-          let doc;
-          try {
-            doc = finalFileSchema.parse(JSON.parse(new TextDecoder().decode(got.bytes)));
-          } catch {
-            doc = null;
-          }
-          const line = doc === null ? null : formatLine(opts.format, r, doc, finalSha);
-          if (line === null) skip("invalid_final_file");
-          else if (!line.ok) skip(line.problem);
-          else {
-            const split = opts.split === null ? null : cuts
-              ? splitByCuts(
-                opts.split.parts,
-                cuts.get(stratumOf(opts.split, r)) ?? [],
-                splitHash(opts.split.seed, r.conversation_id),
-              )
-              : splitOf(opts.split.parts, splitHash(opts.split.seed, r.conversation_id));
-            outs.get(split)!.push(encoder.encode(line.line + "\n"));
-            countExported(counts, r, split);
-            const e: ManifestEntry = {
-              conversation_id: r.conversation_id,
-              file_path: r.file_path!,
-              storage_bucket: r.storage_bucket ?? "conversation-files",
-              raw_sha256: r.raw_sha256,
-              final_sha256: finalSha,
-              parser_version: r.parser_version,
-              split,
-            };
-            entries.push(encoder.encode(JSON.stringify({ entry: e }) + "\n"));
-          }
+          const split = opts.split === null ? null : cuts
+            ? splitByCuts(
+              opts.split.parts,
+              cuts.get(stratumOf(opts.split, r)) ?? [],
+              splitHash(opts.split.seed, r.conversation_id),
+            )
+            : splitOf(opts.split.parts, splitHash(opts.split.seed, r.conversation_id));
+          outs.get(split)!.push(encoder.encode(o.line + "\n"));
+          countExported(counts, r, split);
+          const e: ManifestEntry = {
+            conversation_id: r.conversation_id,
+            file_path: r.file_path!,
+            storage_bucket: r.storage_bucket ?? "conversation-files",
+            raw_sha256: r.raw_sha256,
+            final_sha256: o.finalSha256,
+            parser_version: r.parser_version,
+            split,
+          };
+          entries.push(encoder.encode(JSON.stringify({ entry: e }) + "\n"));
         }
         done++;
         cursor = { created_at: r.created_at, conversation_id: r.conversation_id };
@@ -415,7 +385,15 @@ export async function runExport(src: ExportSource, opts: ExportOptions): Promise
       entries.flush();
       saveCheckpoint();
       opts.progress?.(done, Math.max(total, done));
-      if (rows.length < pageSize) break;
+      if (page.unavailable !== null) {
+        // Everything before this row is on disk and in the checkpoint: --resume starts here.
+        throw new ExportError(
+          "storage_unavailable",
+          `Cannot read ${page.unavailable.row.file_path} from Storage after ${tries} tries ` +
+            `(${page.unavailable.message}); ${done} conversation(s) are kept in the partial export: run again ` +
+            `with --resume to continue`,
+        );
+      }
     }
   } finally {
     for (const a of outs.values()) a.close();
@@ -555,11 +533,11 @@ export async function verifyExport(
   const chunk = 200;
   for (let i = 0; i < list.length; i += chunk) {
     const part = list.slice(i, i + chunk);
-    const answers = await mapLimit(
-      part,
-      opts.concurrency ?? 16,
-      (e) => src.download(e.storage_bucket, e.file_path),
-    );
+    const answers = await downloadPage(src, part, {
+      concurrency: opts.concurrency ?? 16,
+      tries: 1,
+      retryDelayMs: 0,
+    });
     for (const [j, e] of part.entries()) {
       const a = answers[j];
       if (!a.ok && a.kind === "not_found") {

@@ -47,6 +47,7 @@ const INTERNAL_ROUTES: readonly Route[] = [
   { fn: "storage-health-monitor", method: "GET", tail: () => "" },
   { fn: "raw-retention", method: "POST", tail: () => "", body: { dry_run: true } },
   { fn: "raw-retention", method: "GET", tail: () => "" },
+  { fn: "export-dataset", method: "POST", tail: () => "", body: { part: "manifest" } },
 ];
 
 function call(

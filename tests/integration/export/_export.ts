@@ -7,9 +7,9 @@
  *                          inserted as `generating` (so its source is `generated`), moved to `completed`, and a
  *                          final file built with the parse flow's own buildFinalFile uploaded beside it
  *
- * and the export's ports over the stack (`stackSource()`).
+ * and the export's ports over the stack (`stackSource()`, the adapters `deno task export` uses).
  */
-import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_store.ts";
+import { supabaseExportFiles } from "../../../shared/adapters/supabase_export_files.ts";
 import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
 import { finalObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { postgresExportRows } from "../../../shared/adapters/postgres_export_rows.ts";
@@ -19,9 +19,9 @@ import { serviceClient, serviceKey, sql, stackEnv } from "../../support/stack.ts
 import { generateMany, settle } from "../../support/faults.ts";
 import { DEFAULT_FILTER, type ExportFilter } from "../../../shared/export/filter.ts";
 
+/** The CLI's ports over the stack: keyset pages from PostgreSQL, final files signed in bulk and fetched. */
 export function stackSource(): ExportSource {
-  const store = supabaseObjectStore(stackEnv().SUPABASE_URL, serviceKey());
-  return { ...postgresExportRows(sql()), download: (_bucket, path) => store.download(path) };
+  return { ...postgresExportRows(sql()), ...supabaseExportFiles(stackEnv().SUPABASE_URL, serviceKey()) };
 }
 
 export function userFilter(userId: string, patch: Partial<ExportFilter> = {}): ExportFilter {

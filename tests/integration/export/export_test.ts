@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { z } from "zod";
 import { CONVERSATION_BUCKET } from "../../../shared/pipeline/object_store.ts";
-import { ExportError, readManifest, runExport, verifyExport } from "../../../shared/export/run.ts";
+import {
+  ExportError,
+  type ExportSource,
+  readManifest,
+  runExport,
+  verifyExport,
+} from "../../../shared/export/run.ts";
 import { REPO_ROOT } from "../../../local/paths.ts";
 import { createTestUser, serviceClient, stackTest } from "../../support/stack.ts";
 import { healStack, setFaults } from "../../support/faults.ts";
@@ -198,14 +204,14 @@ stackTest(
       retryDelayMs: 10,
     };
     const src = stackSource();
-    let downloads = 0;
+    let pages = 0;
     try {
-      const failing = {
+      const failing: ExportSource = {
         ...src,
-        download: async (bucket: string, path: string) => {
+        downloadMany: async (bucket, paths, concurrency) => {
           // Storage goes down (through the gateway) after the first page.
-          if (++downloads === 5) await setFaults({ storage: "down" });
-          return await src.download(bucket, path);
+          if (++pages === 2) await setFaults({ storage: "down" });
+          return await src.downloadMany!(bucket, paths, concurrency);
         },
       };
       await assert.rejects(
