@@ -25,7 +25,9 @@ import {
   LOCAL_SECRET_KEY,
   serviceRoleKey,
 } from "./keys.ts";
-import { API_PORT, CLAUDE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths.ts";
+import { API_PORT, CLAUDE_PORT, CONSOLE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths.ts";
+import { buildConsole } from "./console_build.ts";
+import { ensureConsoleUsers } from "./console_users.ts";
 import { usageOf, wantsHelp } from "./parse_cli.ts";
 import { run } from "./proc.ts";
 import { type StackEnv, writeStackEnv } from "./stack_env.ts";
@@ -96,6 +98,7 @@ function desiredSettings(): Record<string, unknown> {
     deno_binary: denoBinary(),
     api_port: c.apiPort,
     claude_port: c.claudePort,
+    console_port: c.consolePort,
     db_url: c.dbUrl,
     extra_functions_dir: c.extraFunctionsDir,
     wall_clock_ms: c.functionWallClockMs,
@@ -275,6 +278,7 @@ export async function stackEnv(): Promise<StackEnv> {
     SUPABASE_DB_URL: databaseUrl(),
     SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${CLAUDE_PORT}`,
+    CONSOLE_URL: `http://127.0.0.1:${CONSOLE_PORT}`,
   };
 }
 
@@ -305,12 +309,21 @@ async function start(quiet: boolean): Promise<void> {
   // The storage trigger and the cron jobs call functions with the URL and key from Vault (docs/PIPELINE.md);
   // on the local stack they are known, so set them as `deno task secrets:sync` would.
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
+  // The review console: its logins, and its files where the gateway serves them (LOCAL_CONSOLE_PORT).
+  await ensureConsoleUsers(env.SUPABASE_DB_URL);
+  await buildConsole(join(stateDir(), "console"), {
+    supabaseUrl: env.SUPABASE_URL,
+    anonKey: env.SUPABASE_ANON_KEY,
+    functionName: "review-queue",
+  });
   if (quiet) return;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`Local stack ${action} in ${secs}s (state: ${stateDir()}).\n`);
   console.log(`         API URL: ${env.SUPABASE_URL}`);
   console.log(`   Functions URL: ${env.SUPABASE_URL}/functions/v1`);
   console.log(`     Storage URL: ${env.SUPABASE_URL}/storage/v1`);
+  console.log(`        Auth URL: ${env.SUPABASE_URL}/auth/v1`);
+  console.log(`  Review console: ${env.CONSOLE_URL}`);
   console.log(`          DB URL: ${env.SUPABASE_DB_URL}`);
   console.log(`      JWT secret: ${env.SUPABASE_JWT_SECRET}`);
   console.log(`        anon key: ${env.SUPABASE_ANON_KEY}`);
