@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The console's only way to the project: Supabase Auth for the session (supabase-js) and the review-queue
  * function with the signed-in user's access token. No service key ever reaches the browser: what a user may see

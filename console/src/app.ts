@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The shell: the session (supabase-js keeps and refreshes it), the hash router (#/queue, #/item/<id>,
  * #/health) and the navigation. One module per view under views/.

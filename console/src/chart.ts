@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * A line chart (uPlot) of one hourly series. The series is also left on the element as `data-series` (JSON:
  * `[[unix seconds…], [values…]]`), so tests check what is drawn from the data, not from pixels.

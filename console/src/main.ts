@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /** Entry: read config.json, make the Auth client, render the app into #app. */
 import { createAuthClient, loadConfig } from "./api.ts";
 import { App } from "./app.ts";

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The pipeline's health (reviewers): the monitor's rules with state and threshold, open and past alerts, the
  * hourly parse-success rate and storage growth as charts, and the counts per status and per source. Read from

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * One item: the raw response (its text with the break and the truncation point marked, and the fixes the
  * parser recorded), the salvaged partial conversation, the attempts, and the actions — an editor that starts

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The queue: the API's filters (status, error text, since, source), the total, keyset pages by `next_cursor`,
  * live refresh every 15 s, and keyboard work: j/k move, enter opens, r retries, d dismisses (asks a reason).

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /** The sign-in form: Supabase Auth's password sign-in (the same call against the local stack or a project). */
 import { html, type SupabaseClient, useState } from "../deps.ts";
 
