@@ -22,6 +22,18 @@ export function LineChart(
           spanGaps: true,
         }],
         axes: [{}, { label: props.unit }],
+        // Always the last 24 hours, so one busy hour is a point in a day, not a line across years.
+        scales: {
+          x: {
+            time: true,
+            range: (): [number, number] => {
+              const last = props.x.length > 0
+                ? props.x[props.x.length - 1]
+                : Math.floor(Date.now() / 3.6e6) * 3600;
+              return [last - 23 * 3600, last + 3600];
+            },
+          },
+        },
       },
       [props.x, props.y],
       el,

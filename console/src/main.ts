@@ -6,6 +6,7 @@ import { html, render } from "./deps.ts";
 const root = document.getElementById("app")!;
 try {
   const config = await loadConfig();
+  root.textContent = ""; // the static "Loading…" line: Preact renders into the element, it does not replace it
   render(html`<${App} config=${config} auth=${createAuthClient(config)} />`, root);
 } catch (e) {
   root.textContent = e instanceof Error ? e.message : String(e);

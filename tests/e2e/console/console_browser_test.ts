@@ -30,6 +30,7 @@ interface Locator {
   getAttribute(name: string): Promise<string | null>;
   inputValue(): Promise<string>;
   first(): Locator;
+  scrollIntoViewIfNeeded(): Promise<void>;
 }
 interface ConsoleMessage {
   type(): string;
@@ -188,6 +189,10 @@ Deno.test({
       await page.locator("#truncation-point").waitFor();
       assert.match((await page.locator("#truncation-point").textContent()) ?? "", /max_tokens/);
       assert.deepEqual(await axeSerious(page), [], "item: no serious accessibility violation");
+      if (SHOTS) {
+        await page.locator("#truncation-point").scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(REPO_ROOT, "docs", "console-item-raw.png") });
+      }
 
       // the editor starts from the salvage; one schema error first, shown inline by path
       const salvage = JSON.parse(await page.getByLabel(/Corrected conversation/).inputValue());
