@@ -11,6 +11,8 @@
  * any more ("Failed to spawn '…/deno (deleted)'"), so that, too, replaces it. Start ends by booting every
  * project function (an OPTIONS request each) and fails, naming the function and its answer, when one does
  * not boot: "up" is never printed over a stack whose functions answer 503.
+ * Start also creates the review console's two logins and builds its files into `<stateDir>/console`, which the
+ * gateway serves on LOCAL_CONSOLE_PORT (docs/CONSOLE.md).
  * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
  */
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -311,11 +313,16 @@ async function start(quiet: boolean): Promise<void> {
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
   // The review console: its logins, and its files where the gateway serves them (LOCAL_CONSOLE_PORT).
   await ensureConsoleUsers(env.SUPABASE_DB_URL);
-  await buildConsole(join(stateDir(), "console"), {
-    supabaseUrl: env.SUPABASE_URL,
-    anonKey: env.SUPABASE_ANON_KEY,
-    functionName: "review-queue",
-  });
+  try {
+    await buildConsole(join(stateDir(), "console"), {
+      supabaseUrl: env.SUPABASE_URL,
+      anonKey: env.SUPABASE_ANON_KEY,
+      functionName: "review-queue",
+    });
+  } catch (err) {
+    // The stack works without its console (the page then says how to build it); say why it is missing.
+    console.error(`[stack] the review console was not built: ${err instanceof Error ? err.message : err}`);
+  }
   if (quiet) return;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`Local stack ${action} in ${secs}s (state: ${stateDir()}).\n`);

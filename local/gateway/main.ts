@@ -159,11 +159,17 @@ const standinServer = Deno.serve({
   onListen: () => log({ event: "standin_listening", port: config.claudePort }),
 }, standin.handler);
 
-const consoleServer = Deno.serve({
-  hostname: "127.0.0.1",
-  port: config.consolePort,
-  onListen: () => log({ event: "console_listening", port: config.consolePort }),
-}, serveConsoleFiles(config.consoleDir));
+// The console is a convenience: a taken port is logged, and the API and the stand-in keep serving.
+let consoleServer: Deno.HttpServer | null = null;
+try {
+  consoleServer = Deno.serve({
+    hostname: "127.0.0.1",
+    port: config.consolePort,
+    onListen: () => log({ event: "console_listening", port: config.consolePort }),
+  }, serveConsoleFiles(config.consoleDir));
+} catch (err) {
+  log({ event: "console_not_served", port: config.consolePort, error: String(err) });
+}
 
 const pgNet = await startPgNetWorker(sql, {
   log,
@@ -204,7 +210,7 @@ async function shutdown(signal: string): Promise<void> {
   log({ event: "gateway_stopping", signal });
   await pgNet.stop();
   await pool.shutdown();
-  await Promise.allSettled([apiServer.shutdown(), standinServer.shutdown(), consoleServer.shutdown()]);
+  await Promise.allSettled([apiServer.shutdown(), standinServer.shutdown(), consoleServer?.shutdown()]);
   await db.end({ timeout: 2 }).catch(() => {});
   log({ event: "gateway_stopped" });
   Deno.exit(0);
