@@ -298,7 +298,7 @@ export function createAuthApi(deps: AuthDeps): (req: Request, rest: string) => P
       throw new AuthError(
         404,
         "not_found",
-        `The local stack's Auth subset does not provide ${req.method} /${path}`,
+        `The local stack's Auth subset does not provide ${req.method} /${path}: see docs/LOCAL_STACK.md`,
       );
     } catch (err) {
       if (err instanceof AuthError) return errorResponse(req, err);
