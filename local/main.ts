@@ -5,8 +5,9 @@
  *   1. starts the local stack (local/stack.ts start: PostgreSQL migrated and seeded, the gateway, Vault secrets)
  *   2. generates a demo batch through generate-conversation over HTTP (local/demo/run_demo.ts), with the Claude
  *      stand-in's `mixed` behaviour, or the real API when ANTHROPIC_API_KEY is set
- *   3. prints the results table, the health summary (storage-health-monitor's dry run) and the stack's URLs,
- *      and leaves the stack running (`deno task stack:stop` stops it)
+ *   3. prints the results table, the health summary (storage-health-monitor's dry run), the stack's URLs, a user
+ *      token, and the review console's URL with a reviewer login and a plain user's, and leaves the stack
+ *      running (`deno task stack:stop` stops it)
  *
  * Exit: 0 when the demo ran, whatever the conversations' outcomes (a parse_failed conversation is the review
  * queue doing its job); 1 when the stack did not start, a request got no conversation, or the wait timed out;
@@ -28,8 +29,9 @@ import {
   hasNoConversation,
 } from "./demo/report.ts";
 import { startTokenLines } from "./user_token.ts";
+import { consoleLoginLines } from "./console_users.ts";
 import { ensureDemoUser, loadScaffolding, runDemo, setStandinBehavior } from "./demo/run_demo.ts";
-import { REPO_ROOT, stateDir } from "./paths.ts";
+import { CONSOLE_PORT, REPO_ROOT, stateDir } from "./paths.ts";
 import { readStackEnv, type StackEnv } from "./stack_env.ts";
 
 const encoder = new TextEncoder();
@@ -162,6 +164,8 @@ async function main(): Promise<number> {
   write(`\nThe local stack is running (stop it with: deno task stack:stop).\n\n`);
   write(formatStackUrls(env, { stateDir: stateDir(), realClaude }) + "\n");
   write((await userTokenLines(env, options.userId)).join("\n") + "\n");
+  // The review console (served by the stack) and its two logins: the demo's items wait there for review.
+  write("\n" + consoleLoginLines(env.CONSOLE_URL ?? `http://127.0.0.1:${CONSOLE_PORT}`).join("\n") + "\n");
   return code;
 }
 

@@ -11,6 +11,8 @@ export const DB_PORT = Number(Deno.env.get("LOCAL_DB_PORT") ?? 54322);
 export const API_PORT = Number(Deno.env.get("LOCAL_API_PORT") ?? 54321);
 /** The Claude stand-in (local/claude_standin/), served by the gateway process on its own port. */
 export const CLAUDE_PORT = Number(Deno.env.get("LOCAL_CLAUDE_PORT") ?? 54330);
+/** The review console's static files (console/), served by the gateway process like Studio on 54323. */
+export const CONSOLE_PORT = Number(Deno.env.get("LOCAL_CONSOLE_PORT") ?? 54323);
 export const DB_NAME = "postgres";
 export const PG_BIN = Deno.env.get("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
 

@@ -11,6 +11,8 @@
  * any more ("Failed to spawn '…/deno (deleted)'"), so that, too, replaces it. Start ends by booting every
  * project function (an OPTIONS request each) and fails, naming the function and its answer, when one does
  * not boot: "up" is never printed over a stack whose functions answer 503.
+ * Start also creates the review console's two logins and builds its files into `<stateDir>/console`, which the
+ * gateway serves on LOCAL_CONSOLE_PORT (docs/CONSOLE.md).
  * stop: the gateway (SIGTERM, then SIGKILL), then the cluster. status: both; exit 1 when either is down.
  */
 import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -25,7 +27,9 @@ import {
   LOCAL_SECRET_KEY,
   serviceRoleKey,
 } from "./keys.ts";
-import { API_PORT, CLAUDE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths.ts";
+import { API_PORT, CLAUDE_PORT, CONSOLE_PORT, databaseUrl, REPO_ROOT, stateDir } from "./paths.ts";
+import { buildConsole } from "./console_build.ts";
+import { ensureConsoleUsers } from "./console_users.ts";
 import { usageOf, wantsHelp } from "./parse_cli.ts";
 import { run } from "./proc.ts";
 import { type StackEnv, writeStackEnv } from "./stack_env.ts";
@@ -96,6 +100,7 @@ function desiredSettings(): Record<string, unknown> {
     deno_binary: denoBinary(),
     api_port: c.apiPort,
     claude_port: c.claudePort,
+    console_port: c.consolePort,
     db_url: c.dbUrl,
     extra_functions_dir: c.extraFunctionsDir,
     wall_clock_ms: c.functionWallClockMs,
@@ -275,6 +280,7 @@ export async function stackEnv(): Promise<StackEnv> {
     SUPABASE_DB_URL: databaseUrl(),
     SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${CLAUDE_PORT}`,
+    CONSOLE_URL: `http://127.0.0.1:${CONSOLE_PORT}`,
   };
 }
 
@@ -305,12 +311,26 @@ async function start(quiet: boolean): Promise<void> {
   // The storage trigger and the cron jobs call functions with the URL and key from Vault (docs/PIPELINE.md);
   // on the local stack they are known, so set them as `deno task secrets:sync` would.
   await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY);
+  // The review console: its logins, and its files where the gateway serves them (LOCAL_CONSOLE_PORT).
+  await ensureConsoleUsers(env.SUPABASE_DB_URL);
+  try {
+    await buildConsole(join(stateDir(), "console"), {
+      supabaseUrl: env.SUPABASE_URL,
+      anonKey: env.SUPABASE_ANON_KEY,
+      functionName: "review-queue",
+    });
+  } catch (err) {
+    // The stack works without its console (the page then says how to build it); say why it is missing.
+    console.error(`[stack] the review console was not built: ${err instanceof Error ? err.message : err}`);
+  }
   if (quiet) return;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`Local stack ${action} in ${secs}s (state: ${stateDir()}).\n`);
   console.log(`         API URL: ${env.SUPABASE_URL}`);
   console.log(`   Functions URL: ${env.SUPABASE_URL}/functions/v1`);
   console.log(`     Storage URL: ${env.SUPABASE_URL}/storage/v1`);
+  console.log(`        Auth URL: ${env.SUPABASE_URL}/auth/v1`);
+  console.log(`  Review console: ${env.CONSOLE_URL}`);
   console.log(`          DB URL: ${env.SUPABASE_DB_URL}`);
   console.log(`      JWT secret: ${env.SUPABASE_JWT_SECRET}`);
   console.log(`        anon key: ${env.SUPABASE_ANON_KEY}`);

@@ -19,6 +19,8 @@ export const stackEnvSchema = z.object({
   ANTHROPIC_BASE_URL: z.url(),
   SUPABASE_PUBLISHABLE_KEY: z.string().min(1),
   SUPABASE_SECRET_KEY: z.string().min(1),
+  /** The review console (absent in files written before it existed). */
+  CONSOLE_URL: z.url().optional(),
 });
 export type StackEnv = z.infer<typeof stackEnvSchema>;
 

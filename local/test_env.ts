@@ -7,6 +7,7 @@
  *   LOCAL_TEST_DB_PORT      its PostgreSQL port                default LOCAL_DB_PORT + 10     (54332)
  *   LOCAL_TEST_API_PORT     its gateway port                   default LOCAL_API_PORT + 10    (54331)
  *   LOCAL_TEST_CLAUDE_PORT  its Claude stand-in port           default LOCAL_CLAUDE_PORT + 10 (54340)
+ *   LOCAL_TEST_CONSOLE_PORT its review console port            default LOCAL_CONSOLE_PORT + 10 (54333)
  *
  * Deriving the test ports from the dev ports (+10) keeps them apart from a dev stack on the defaults
  * (54321/54322/54330) and keeps two checkouts apart when each sets its own LOCAL_*_PORT.
@@ -36,6 +37,7 @@ export function testStackEnv(get: (name: string) => string | undefined): Record<
     LOCAL_DB_PORT: port("LOCAL_TEST_DB_PORT", "LOCAL_DB_PORT", 54322),
     LOCAL_API_PORT: port("LOCAL_TEST_API_PORT", "LOCAL_API_PORT", 54321),
     LOCAL_CLAUDE_PORT: port("LOCAL_TEST_CLAUDE_PORT", "LOCAL_CLAUDE_PORT", 54330),
+    LOCAL_CONSOLE_PORT: port("LOCAL_TEST_CONSOLE_PORT", "LOCAL_CONSOLE_PORT", 54323),
     /** Read by the gateway (hosted_env.ts): drop outbound settings from supabase/functions/.env. */
     LOCAL_FUNCTIONS_NO_OUTBOUND: "1",
   };

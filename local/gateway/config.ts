@@ -5,11 +5,16 @@
  */
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { API_PORT, CLAUDE_PORT, databaseUrl, REPO_ROOT, stateDir } from "../paths.ts";
+import { API_PORT, CLAUDE_PORT, CONSOLE_PORT, databaseUrl, REPO_ROOT, stateDir } from "../paths.ts";
 
 export interface GatewayConfig {
   apiPort: number;
   claudePort: number;
+  /** The review console's port, and the folder of its built files (local/stack.ts builds them there). */
+  consolePort: number;
+  consoleDir: string;
+  /** Seconds an Auth access token lives (`[auth] jwt_expiry`). */
+  jwtExpiry: number;
   /** What clients use: SUPABASE_URL for functions, the base of signed URLs. */
   apiUrl: string;
   standinUrl: string;
@@ -82,6 +87,9 @@ export function gatewayConfig(get: EnvGet = (n) => Deno.env.get(n)): GatewayConf
   return {
     apiPort: API_PORT,
     claudePort: CLAUDE_PORT,
+    consolePort: CONSOLE_PORT,
+    consoleDir: join(stateDir(), "console"),
+    jwtExpiry: 3600,
     apiUrl: `http://127.0.0.1:${API_PORT}`,
     standinUrl: `http://127.0.0.1:${CLAUDE_PORT}`,
     dbUrl: databaseUrl(),

@@ -3,9 +3,11 @@
  * that this project uses (docs/LOCAL_STACK.md):
  *   :LOCAL_API_PORT (54321)    /functions/v1/*  Edge Functions host  (functions/host.ts)
  *                              /storage/v1/*    Storage API          (storage/api.ts)
+ *                              /auth/v1/*       Auth subset          (auth/api.ts)
  *                              /_internal/health, POST /_internal/reload (restart function workers)
  *                              GET|POST /_internal/faults (fault injection for tests: faults.ts)
  *   :LOCAL_CLAUDE_PORT (54330) the Claude stand-in                   (../claude_standin/server.ts)
+ *   :LOCAL_CONSOLE_PORT (54323) the review console's static files    (console_files.ts)
  *   background                 the pg_net worker                     (pg_net_worker.ts)
  * Logs are JSON lines on stdout (local/stack.ts appends them to <stateDir>/gateway.log).
  */
@@ -30,6 +32,8 @@ import { createStorageApi } from "./storage/api.ts";
 import { globalFileSizeLimit } from "./storage/limits.ts";
 import { DiskStore } from "./storage/disk.ts";
 import { translateApiKey } from "./api_keys.ts";
+import { createAuthApi } from "./auth/api.ts";
+import { serveConsoleFiles } from "./console_files.ts";
 
 function log(fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ ts: new Date().toISOString(), ...fields }));
@@ -68,6 +72,12 @@ const storage = createStorageApi({
   fileSizeLimit: () => globalFileSizeLimit(config.configToml),
   log,
 });
+const auth = createAuthApi({
+  sql,
+  jwtSecret: LOCAL_JWT_SECRET,
+  apiUrl: config.apiUrl,
+  jwtExpiry: config.jwtExpiry,
+});
 // The pg_net worker starts after the servers; until then a resumed pg_net has nothing to wake.
 let pgNetWorker: PgNetWorker | null = null;
 const faults = new Faults(log, {
@@ -82,7 +92,7 @@ const standin = createStandin({
 const CORS: Record<string, string> = {
   "access-control-allow-origin": "*",
   "access-control-allow-headers":
-    "authorization, x-client-info, apikey, content-type, x-upsert, cache-control",
+    "authorization, x-client-info, apikey, content-type, x-upsert, cache-control, x-supabase-api-version",
   "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD",
 };
 
@@ -124,6 +134,12 @@ async function api(req: Request): Promise<Response> {
     for (const [k, v] of Object.entries(CORS)) res.headers.set(k, v);
     return res;
   }
+  if (path.startsWith("/auth/v1/")) {
+    if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
+    const res = await auth(translated, path.slice("/auth/v1/".length));
+    for (const [k, v] of Object.entries(CORS)) res.headers.set(k, v);
+    return res;
+  }
   return notProvided(path);
 }
 
@@ -142,6 +158,18 @@ const standinServer = Deno.serve({
   port: config.claudePort,
   onListen: () => log({ event: "standin_listening", port: config.claudePort }),
 }, standin.handler);
+
+// The console is a convenience: a taken port is logged, and the API and the stand-in keep serving.
+let consoleServer: Deno.HttpServer | null = null;
+try {
+  consoleServer = Deno.serve({
+    hostname: "127.0.0.1",
+    port: config.consolePort,
+    onListen: () => log({ event: "console_listening", port: config.consolePort }),
+  }, serveConsoleFiles(config.consoleDir));
+} catch (err) {
+  log({ event: "console_not_served", port: config.consolePort, error: String(err) });
+}
 
 const pgNet = await startPgNetWorker(sql, {
   log,
@@ -182,7 +210,7 @@ async function shutdown(signal: string): Promise<void> {
   log({ event: "gateway_stopping", signal });
   await pgNet.stop();
   await pool.shutdown();
-  await Promise.allSettled([apiServer.shutdown(), standinServer.shutdown()]);
+  await Promise.allSettled([apiServer.shutdown(), standinServer.shutdown(), consoleServer?.shutdown()]);
   await db.end({ timeout: 2 }).catch(() => {});
   log({ event: "gateway_stopped" });
   Deno.exit(0);

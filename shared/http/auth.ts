@@ -10,12 +10,16 @@
  *   expires is refused), `sub` (a uuid), `role: authenticated`, and `aud` equal to (or, as an array,
  *   containing) the project's audience, `authenticated`.
  * - Internal functions (`verify_jwt = false`, called by pg_net and cron) accept the service only.
+ * - **A reviewer** is a user whose token carries `app_metadata.role = "reviewer"`. Supabase Auth copies
+ *   `app_metadata` (auth.users.raw_app_meta_data) into every access token it issues, and only the service can
+ *   write it (SQL or the Admin API; a user's own `updateUser` changes `user_metadata` only), so the claim is as
+ *   trustworthy as the token's signature (docs/SECURITY.md, "Reviewers").
  */
 import { z } from "zod";
 import { appError } from "../errors.ts";
 
 export type Caller =
-  | { kind: "user"; userId: string; role: string }
+  | { kind: "user"; userId: string; role: string; reviewer: boolean }
   | { kind: "service" };
 
 const claimsSchema = z.object({
@@ -23,7 +27,18 @@ const claimsSchema = z.object({
   role: z.string().optional(),
   exp: z.number().optional(),
   aud: z.union([z.string(), z.array(z.string())]).optional(),
+  app_metadata: z.unknown().optional(),
 });
+
+/** The app_metadata role that lets a user see and act on every user's review items. */
+export const REVIEWER_ROLE = "reviewer";
+
+/** True when the claims' `app_metadata.role` is `reviewer` (anything else, or no app_metadata: false). */
+export function isReviewerClaims(claims: JwtClaims): boolean {
+  const meta = claims.app_metadata;
+  return typeof meta === "object" && meta !== null &&
+    (meta as Record<string, unknown>).role === REVIEWER_ROLE;
+}
 
 /** The audience Supabase Auth writes into user access tokens. */
 export const USER_TOKEN_AUDIENCE = "authenticated";
@@ -115,5 +130,5 @@ export function resolveCaller(
   if (!aud.includes(audience)) {
     throw refuse(`the token is not meant for this project (aud must be ${audience})`);
   }
-  return { kind: "user", userId: sub.data, role: claims.role };
+  return { kind: "user", userId: sub.data, role: claims.role, reviewer: isReviewerClaims(claims) };
 }

@@ -10,6 +10,8 @@
  */
 import { createSql } from "../adapters/postgres_sql.ts";
 import { postgresReviewRepo } from "../adapters/postgres_review_repo.ts";
+import { postgresHealthReader } from "../adapters/postgres_health_reader.ts";
+import { postgresMonitorStore } from "../adapters/postgres_monitor_store.ts";
 import { type EnvSource, numberFromEnv, platformFromEnv } from "../env.ts";
 import { parseHandlerDepsFromEnv } from "../parse_flow/deps_from_env.ts";
 import { DEFAULT_RETRY_ALL_BUDGET_MS, DEFAULT_SIGNED_URL_SECONDS, type ReviewDeps } from "./handler.ts";
@@ -26,12 +28,14 @@ export function reviewDepsFromEnv(env: EnvSource): ReviewDeps {
   if (signedUrlSeconds < 10 || signedUrlSeconds > 3600) {
     throw new Error("Cannot start: REVIEW_SIGNED_URL_SECONDS must be between 10 and 3600");
   }
+  const sql = createSql(platform.dbUrl, { max: 2 });
   return {
-    repo: postgresReviewRepo(createSql(platform.dbUrl, { max: 2 })),
+    repo: postgresReviewRepo(sql),
     store: parse.flow.store,
     flow: parse.flow,
     serviceKeys: platform.serviceKeys,
     signedUrlSeconds,
     retryAllBudgetMs: numberFromEnv(env, "REVIEW_RETRY_ALL_BUDGET_MS", DEFAULT_RETRY_ALL_BUDGET_MS),
+    health: { monitor: postgresMonitorStore(sql), reader: postgresHealthReader(sql) },
   };
 }

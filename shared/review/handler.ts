@@ -2,8 +2,9 @@
  * The `review-queue` function's handler: route → caller → one domain call → JSON.
  *
  * Who sees what: a user JWT reaches only that user's conversations (another user's item answers 404, exactly as
- * one that does not exist); the service key reaches all of them and alone may run retry-all. The platform
- * checks the JWT's signature (`verify_jwt = true`); `resolveCaller` reads its claims.
+ * one that does not exist); a reviewer (`app_metadata.role = "reviewer"`, set only by the service) and the
+ * service key reach all of them; only the service runs retry-all; only reviewers and the service read the
+ * health route. The platform checks the JWT's signature (`verify_jwt = true`); `resolveCaller` reads its claims.
  *
  * called by: supabase/functions/review-queue/index.ts;
  * next: shared/review/reparse.ts (retry), shared/review/retry_all.ts, shared/review/resolve.ts (resolve),
@@ -27,6 +28,7 @@ import { reparse, type ReparseResult } from "./reparse.ts";
 import type { Refusal, RepoScope, ReviewRepo } from "./repo.ts";
 import { MAX_RESOLVE_BODY_BYTES, parseResolveRequest } from "./resolve_request.ts";
 import { matchRoute } from "./routes.ts";
+import { readReviewHealth, type ReviewHealthDeps } from "./health.ts";
 import { parseRetryAllRequest, runRetryAll } from "./retry_all.ts";
 
 /** Re-exported for callers of the handler module; it lives with the detail view now. */
@@ -45,17 +47,29 @@ export interface ReviewDeps {
   readonly serviceKeys: readonly string[];
   readonly signedUrlSeconds: number;
   readonly retryAllBudgetMs: number;
+  /** What `GET /review-queue/health` reads: the monitor's store (dry run) and the alerts/source counts. */
+  readonly health: Omit<ReviewHealthDeps, "clock">;
+}
+
+/** Reviewers and the service reach every user's items; a plain user only their own. */
+function seesAll(caller: Caller): boolean {
+  return caller.kind === "service" || caller.reviewer;
 }
 
 function repoScope(caller: Caller): RepoScope {
-  return caller.kind === "user" ? { userId: caller.userId } : { userId: null };
+  return caller.kind === "user" && !seesAll(caller) ? { userId: caller.userId } : { userId: null };
 }
 
 function listScope(caller: Caller): Scope {
-  return caller.kind === "user" ? { kind: "user", userId: caller.userId } : { kind: "service" };
+  return caller.kind === "user" && !seesAll(caller)
+    ? { kind: "user", userId: caller.userId }
+    : { kind: "service" };
 }
 
-/** The reviewer recorded on resolve/dismiss: a user is always themself; the service may name an operator. */
+/**
+ * The reviewer recorded on resolve/dismiss: a user (a reviewer too) is always themself; the service may name an
+ * operator.
+ */
 function reviewer(caller: Caller, claimed: string | null): string | null {
   if (caller.kind === "service") return claimed;
   if (claimed !== null && claimed !== caller.userId) {
@@ -101,7 +115,7 @@ function retryStatus(result: ReparseResult): number {
  * The HTTP handler. The caller is resolved before the route, so without a valid token every path answers
  * `unauthorized`. A user reaches only their own items (another user's answers `not_found`, exactly like a
  * missing one) and is always recorded as their own reviewer (`forbidden` otherwise); retry-all is service-only
- * (`forbidden`). Refusals map to `not_found`, `not_in_review`, `conflict` (raw response gone) and
+ * (`forbidden`), and so is the health route for a plain user (reviewers and the service read it). Refusals map to `not_found`, `not_in_review`, `conflict` (raw response gone) and
  * `invalid_body` (unknown reviewer). A retry answers 200 when this request wrote the outcome, else 202.
  */
 export function handleReviewQueue(deps: ReviewDeps): Handler {
@@ -128,7 +142,7 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
             since: query.since?.toISOString() ?? null,
             error: query.errorText,
             source: query.source ?? "any",
-            user_id: caller.kind === "service" ? query.userId : undefined,
+            user_id: seesAll(caller) ? query.userId : undefined,
           },
         });
       }
@@ -193,6 +207,13 @@ export function handleReviewQueue(deps: ReviewDeps): Handler {
         });
         const bundle = await deps.repo.get(scope, route.conversationId);
         return json({ item: bundle?.item ?? null });
+      }
+
+      case "health": {
+        if (!seesAll(caller)) {
+          throw appError("forbidden", "Cannot read the pipeline's health: it requires the reviewer role");
+        }
+        return json(await readReviewHealth({ ...deps.health, clock: deps.flow.clock }));
       }
 
       case "retry_all": {

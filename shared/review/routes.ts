@@ -9,6 +9,7 @@
  *   POST /review-queue/{conversation_id}/resolve                             -> "resolve"
  *   POST /review-queue/{conversation_id}/dismiss                             -> "dismiss"
  *   POST /review-queue/retry-all               service role only             -> "retry_all"
+ *   GET  /review-queue/health                  reviewers and the service     -> "health"
  *
  * called by: shared/review/handler.ts
  */
@@ -19,6 +20,7 @@ export const FUNCTION_NAME = "review-queue";
 export type ReviewRoute =
   | { readonly kind: "list" }
   | { readonly kind: "retry_all" }
+  | { readonly kind: "health" }
   | { readonly kind: "get" | "retry" | "resolve" | "dismiss"; readonly conversationId: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,6 +33,7 @@ export function matchRoute(method: string, pathname: string): ReviewRoute {
 
   if (tail.length === 0) return allow(method, ["GET"], { kind: "list" });
   if (tail.length === 1 && tail[0] === "retry-all") return allow(method, ["POST"], { kind: "retry_all" });
+  if (tail.length === 1 && tail[0] === "health") return allow(method, ["GET"], { kind: "health" });
 
   const id = tail[0];
   if (tail.length > 2) throw unknownPath(pathname);

@@ -97,6 +97,21 @@ stackTest(
     });
     assert.equal(listed.status, 200, await listed.clone().text());
     await listed.body?.cancel();
+    // The review console's URL and a reviewer login that signs in (the Auth subset answers as GoTrue).
+    const consoleUrl = /^ {2}Review console: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1];
+    assert.ok(consoleUrl, "./bin/start prints the console's URL");
+    const page = await fetch(consoleUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Review console/);
+    const login = /reviewer: (\S+) \/ (\S+)/.exec(out);
+    assert.ok(login, "./bin/start prints a reviewer login");
+    const signIn = await fetch(`${stackEnv().SUPABASE_URL}/auth/v1/token?grant_type=password`, {
+      method: "POST",
+      headers: { apikey: stackEnv().SUPABASE_ANON_KEY, "content-type": "application/json" },
+      body: JSON.stringify({ email: login[1], password: login[2] }),
+    });
+    assert.equal(signIn.status, 200, await signIn.clone().text());
+    assert.equal((await signIn.json()).user.app_metadata.role, "reviewer");
 
     // What the table says is what the database says, for the demo user.
     const db = await sql()`

@@ -69,6 +69,7 @@ Deno.test({
           LOCAL_STACK_DIR: state,
           LOCAL_API_PORT: String(apiPort),
           LOCAL_CLAUDE_PORT: String(freePort()),
+          LOCAL_CONSOLE_PORT: String(freePort()),
           LOCAL_FUNCTIONS_NO_OUTBOUND: "1",
         },
         stdout: "null",

@@ -91,6 +91,7 @@ export class LocalOracle {
         serviceKeys,
         signedUrlSeconds: 300,
         retryAllBudgetMs: 1000,
+        health: { monitor: tripwire(hits), reader: tripwire(hits) },
       }),
       "storage-health-monitor": handleStorageHealthMonitor({
         store: tripwire(hits),

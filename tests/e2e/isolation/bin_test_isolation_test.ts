@@ -95,6 +95,7 @@ Deno.test({
       LOCAL_DB_PORT: String(freePort()),
       LOCAL_API_PORT: String(freePort()),
       LOCAL_CLAUDE_PORT: String(freePort()),
+      LOCAL_CONSOLE_PORT: String(freePort()),
       // Stands in for supabase/functions/.env (the developer's real file is not touched by this test).
       LOCAL_FUNCTIONS_DOTENV: dotenv,
     };
@@ -103,6 +104,7 @@ Deno.test({
       LOCAL_TEST_DB_PORT: String(freePort()),
       LOCAL_TEST_API_PORT: String(freePort()),
       LOCAL_TEST_CLAUDE_PORT: String(freePort()),
+      LOCAL_TEST_CONSOLE_PORT: String(freePort()),
     };
     let sql: postgres.Sql | null = null;
     try {
@@ -169,6 +171,7 @@ Deno.test({
         LOCAL_DB_PORT: testPorts.LOCAL_TEST_DB_PORT,
         LOCAL_API_PORT: testPorts.LOCAL_TEST_API_PORT,
         LOCAL_CLAUDE_PORT: testPorts.LOCAL_TEST_CLAUDE_PORT,
+        LOCAL_CONSOLE_PORT: testPorts.LOCAL_TEST_CONSOLE_PORT,
       };
       for (const env of [testEnv, dev]) {
         if (existsSync(env.LOCAL_STACK_DIR)) await runDeno(["run", "-A", "local/stack.ts", "stop"], env);

@@ -20,13 +20,18 @@ stackTest("stack:status exits 0 and names the running gateway's pid", async () =
   assert.match(new TextDecoder().decode(out.stdout), new RegExp(`gateway\\s+pid ${health.pid}\\b`));
 });
 
-stackTest("gateway: PostgREST and Auth paths answer 404 with a pointer to the docs", async () => {
-  for (const path of ["/rest/v1/conversations", "/auth/v1/token"]) {
-    const res = await fetch(`${stackEnv().SUPABASE_URL}${path}`);
-    assert.equal(res.status, 404);
-    assert.match((await res.json()).message, /docs\/LOCAL_STACK\.md/);
-  }
-});
+stackTest(
+  "gateway: PostgREST and the Auth paths outside the subset answer 404 with a pointer to the docs",
+  async () => {
+    const rest = await fetch(`${stackEnv().SUPABASE_URL}/rest/v1/conversations`);
+    assert.equal(rest.status, 404);
+    assert.match((await rest.json()).message, /docs\/LOCAL_STACK\.md/);
+    // GoTrue's error shape (no X-Supabase-Api-Version header): {code, error_code, msg}.
+    const otp = await fetch(`${stackEnv().SUPABASE_URL}/auth/v1/otp`, { method: "POST" });
+    assert.equal(otp.status, 404);
+    assert.match((await otp.json()).msg, /docs\/LOCAL_STACK\.md/);
+  },
+);
 
 stackTest(
   "gateway: an sb_secret_ key acts as the service role on Storage; sb_publishable_ as anon",

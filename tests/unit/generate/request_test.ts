@@ -80,7 +80,7 @@ Deno.test("readIdempotencyKey() refuses an over-long key with bad_request", () =
 });
 
 Deno.test("resolveActingUser() uses the JWT's sub and refuses x-user-id with a user token", () => {
-  const caller = { kind: "user" as const, userId: USER, role: "authenticated" };
+  const caller = { kind: "user" as const, userId: USER, role: "authenticated", reviewer: false };
   assert.deepEqual(resolveActingUser(req({}), caller), { userId: USER, mustExist: false });
   assert.throws(
     () => resolveActingUser(req({ "x-user-id": USER }), caller),

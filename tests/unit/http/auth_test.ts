@@ -84,6 +84,7 @@ Deno.test("resolveCaller() returns the user for a token passing every clause, an
     kind: "user",
     userId: USER,
     role: "authenticated",
+    reviewer: false,
   });
   assert.deepEqual(
     resolveCaller(req(bearer({ ...GOOD, aud: ["x", "authenticated"] })), [SERVICE]).kind,

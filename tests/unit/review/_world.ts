@@ -26,6 +26,8 @@ import {
   DEFAULT_SIGNED_URL_SECONDS,
   type ReviewDeps,
 } from "../../../shared/review/handler.ts";
+import { FakeMonitorStore } from "../monitor/_fake_monitor_store.ts";
+import type { AlertView } from "../../../shared/review/health.ts";
 import type {
   AttemptRow,
   ItemBundle,
@@ -145,6 +147,24 @@ function ts(date: Date): string {
 
 export class World {
   readonly rows = new Map<string, Row>();
+  /** The health route's sources: an in-memory monitor store and a reader with one alert of each kind. */
+  readonly monitor = new FakeMonitorStore([], []);
+  readonly alertsSeen: { open: AlertView[]; past: AlertView[] } = { open: [], past: [] };
+  readonly health: ReviewDeps["health"] = {
+    monitor: this.monitor,
+    reader: {
+      alerts: () => Promise.resolve(this.alertsSeen),
+      sourceCounts: () =>
+        Promise.resolve(
+          [...this.rows.values()].length === 0 ? [] : [{
+            source: "generated",
+            status: "parse_failed",
+            count: this.rows.size,
+            in_review: this.rows.size,
+          }],
+        ),
+    },
+  };
   readonly attempts: Attempt[] = [];
   readonly users = new Set<string>([ALICE, BOB, OPERATOR]);
   readonly objects = new Map<string, Uint8Array>();
@@ -636,6 +656,7 @@ export class World {
       serviceKeys: [SERVICE_KEY],
       signedUrlSeconds: DEFAULT_SIGNED_URL_SECONDS,
       retryAllBudgetMs: DEFAULT_RETRY_ALL_BUDGET_MS,
+      health: this.health,
       ...overrides,
     };
   }

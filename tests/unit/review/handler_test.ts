@@ -548,3 +548,76 @@ Deno.test("parseErrorOf() splits `<code>: <message>` when no attempt carries the
   } as unknown as Parameters<typeof parseErrorOf>[0];
   assert.deepEqual(parseErrorOf(bundle), { code: "parse_gave_up", message: "10 attempts in a row" });
 });
+
+// ===== reviewers (app_metadata.role = reviewer) and the health route =====
+
+const reviewer = fakeJwt({
+  sub: OPERATOR,
+  role: "authenticated",
+  aud: "authenticated",
+  exp: Math.floor(NOW.getTime() / 1000) + 3600,
+  app_metadata: { provider: "email", role: "reviewer" },
+});
+/** user_metadata is the user's own to write: it must not grant anything. */
+const selfStyled = fakeJwt({
+  sub: BOB,
+  role: "authenticated",
+  aud: "authenticated",
+  exp: Math.floor(NOW.getTime() / 1000) + 3600,
+  user_metadata: { role: "reviewer" },
+});
+
+Deno.test("reviewer: lists every user's items, may filter by user_id, reads and dismisses another's item as themself", async () => {
+  const w = new World();
+  const a1 = await w.failedItem(ALICE, PROSE_RAW);
+  const b1 = await w.failedItem(BOB, PROSE_RAW);
+  const all = await call(w, "GET", "", reviewer);
+  assert.equal(all.status, 200);
+  assert.equal(all.body.total, 2);
+  const one = await call(w, "GET", `?user_id=${ALICE}`, reviewer);
+  assert.deepEqual((one.body.items as { conversation_id: string }[]).map((i) => i.conversation_id), [a1]);
+  assert.equal((await call(w, "GET", `/${b1}`, reviewer)).status, 200);
+  const d = await call(w, "POST", `/${b1}/dismiss`, reviewer, { reason: "duplicate" });
+  assert.equal(d.status, 200);
+  assert.equal((d.body.item as { reviewed_by: string }).reviewed_by, OPERATOR);
+  const other = await call(w, "POST", `/${a1}/dismiss`, reviewer, { reason: "x", reviewed_by: ALICE });
+  assert.equal(other.status, 403, "a reviewer cannot record someone else as the reviewer");
+});
+
+Deno.test("reviewer: retry-all stays service-only (403)", async () => {
+  const r = await call(new World(), "POST", "/retry-all", reviewer, {});
+  assert.equal(r.status, 403);
+});
+
+Deno.test("a user_metadata role grants nothing: the user still sees only their own items", async () => {
+  const w = new World();
+  await w.failedItem(ALICE, PROSE_RAW);
+  const b1 = await w.failedItem(BOB, PROSE_RAW);
+  const r = await call(w, "GET", "", selfStyled);
+  assert.deepEqual((r.body.items as { conversation_id: string }[]).map((i) => i.conversation_id), [b1]);
+  assert.equal((await call(w, "GET", "/health", selfStyled)).status, 403);
+});
+
+Deno.test("GET /health: 401 without a token, 403 for a plain user, the dry-run view for a reviewer and the service", async () => {
+  const w = new World();
+  await w.failedItem(ALICE, PROSE_RAW);
+  assert.equal((await call(w, "GET", "/health", null)).status, 401);
+  const plain = await call(w, "GET", "/health", alice);
+  assert.equal(plain.status, 403);
+  assert.equal(plain.body.error?.code, "forbidden");
+  for (const token of [reviewer, SERVICE_KEY]) {
+    const r = await call(w, "GET", "/health", token);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.checked_at, NOW.toISOString());
+    assert.ok(Array.isArray(r.body.rules) && Array.isArray(r.body.hourly));
+    assert.deepEqual(r.body.alerts, { open: [], past: [] });
+    assert.deepEqual(r.body.source_counts, [{
+      source: "generated",
+      status: "parse_failed",
+      count: 1,
+      in_review: 1,
+    }]);
+  }
+  assert.equal(w.monitor.alerts.length, 0, "a dry run opens no alert");
+  assert.equal((await call(w, "POST", "/health", reviewer)).status, 405);
+});
