@@ -140,7 +140,11 @@ async function beforeClaude<T>(timer: PhaseTimer, fn: () => Promise<T>): Promise
   }
 }
 
-function validateScaffolding(
+/**
+ * The scaffolding rows checked the way a generation needs them: 404 `not_found` naming every missing or inactive
+ * id; a row of the wrong shape is our data's fault (a plain Error, 500). Exported for generate-batch.
+ */
+export function validateScaffolding(
   rows: { persona: unknown; arc: unknown; topic: unknown; template: unknown },
   request: GenerateRequest,
 ): Scaffolding {
