@@ -26,7 +26,8 @@ function failureOf(err: unknown): BatchApiFailure {
     const status = typeof err.status === "number" ? err.status : null;
     const body = err.error as { error?: { type?: unknown } } | undefined;
     const type = typeof body?.error?.type === "string" ? body.error.type : null;
-    const unavailable = status === null || status === 408 || status === 409 || status === 429 || status >= 500;
+    const unavailable = status === null || status === 408 || status === 409 || status === 429 ||
+      status >= 500;
     return {
       kind: unavailable ? "unavailable" : "failed",
       status,
@@ -93,7 +94,9 @@ export function anthropicBatchApi(opts: BatchApiOptions): BatchApi {
     cancel: (id) => attempt(async () => remoteOf(await client.messages.batches.cancel(id))),
     downloadResults: (batch) =>
       attempt(async () => {
-        if (!batch.resultsUrl) throw new Error(`Cannot download results: batch ${batch.id} has no results_url`);
+        if (!batch.resultsUrl) {
+          throw new Error(`Cannot download results: batch ${batch.id} has no results_url`);
+        }
         const response = await client
           .get(batch.resultsUrl, { headers: { Accept: "application/binary" }, __binaryResponse: true })
           .asResponse();

@@ -34,7 +34,8 @@ const recordSchema = z.object({
   expires_at: z.coerce.date().nullable(),
 });
 
-const RECORD_COLUMNS = `id::text as id, user_id::text as user_id, anthropic_batch_id, state, request_count, model,
+const RECORD_COLUMNS =
+  `id::text as id, user_id::text as user_id, anthropic_batch_id, state, request_count, model,
   request_hash, requeue_depth, collect_attempts, results_sha256, results_parts, created_at, expires_at`;
 
 function toRecord(row: unknown): BatchRecord {
@@ -223,10 +224,7 @@ export function postgresBatchStore(sql: Sql): BatchStore {
         `${VIEW_SQL} where b.id = $1::uuid and ($2::uuid is null or b.user_id = $2::uuid)`,
         [batchId, userId],
       );
-      if (rows.length === 0) return null;
-      const view = toView(rows[0]);
-      view.conversation_ids = await store.conversationIds(batchId);
-      return view;
+      return rows.length === 0 ? null : toView(rows[0]);
     },
 
     async list(userId, limit) {
@@ -238,9 +236,12 @@ export function postgresBatchStore(sql: Sql): BatchStore {
     },
 
     async record(batchId) {
-      const rows = await sql.unsafe(`select ${RECORD_COLUMNS} from public.generation_batches where id = $1::uuid`, [
-        batchId,
-      ]);
+      const rows = await sql.unsafe(
+        `select ${RECORD_COLUMNS} from public.generation_batches where id = $1::uuid`,
+        [
+          batchId,
+        ],
+      );
       return rows.length > 0 ? toRecord(rows[0]) : null;
     },
 
@@ -270,7 +271,9 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       await sql`
         update public.generation_batches
            set state = case when state in ('in_progress', 'canceling') then ${state} else state end,
-               counts = ${sql.json(c as never)}, ended_at = coalesce(ended_at, ${endedAt}), last_polled_at = now()
+               counts = ${
+        sql.json(c as never)
+      }, ended_at = coalesce(ended_at, ${endedAt}), last_polled_at = now()
          where id = ${batchId}::uuid`;
     },
 
@@ -326,7 +329,9 @@ export function postgresBatchStore(sql: Sql): BatchStore {
            set raw_sha256 = x.sha, stop_reason = x.stop_reason, model = coalesce(x.model, c.model),
                input_tokens = x.input_tokens, output_tokens = x.output_tokens, cost_usd = x.cost_usd,
                truncated = x.truncated, generation_attempts = greatest(c.generation_attempts, x.attempts)
-          from jsonb_to_recordset(${sql.json(rows as never)}) as x(id uuid, sha text, stop_reason text, model text,
+          from jsonb_to_recordset(${
+        sql.json(rows as never)
+      }) as x(id uuid, sha text, stop_reason text, model text,
                input_tokens integer, output_tokens integer, cost_usd numeric, truncated boolean, attempts integer)
          where c.conversation_id = x.id and c.batch_id = ${batchId}::uuid and c.processing_status = 'batch_queued'
         returning c.conversation_id::text as id`;
@@ -338,7 +343,9 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       const rows = await sql`
         update public.conversations c
            set processing_status = 'generation_failed', generation_error = x.error
-          from jsonb_to_recordset(${sql.json(items.map((i) => ({ id: i.conversationId, error: i.error })) as never)})
+          from jsonb_to_recordset(${
+        sql.json(items.map((i) => ({ id: i.conversationId, error: i.error })) as never)
+      })
                as x(id uuid, error text)
          where c.conversation_id = x.id and c.batch_id = ${batchId}::uuid and c.processing_status = 'batch_queued'
         returning c.conversation_id`;
@@ -355,7 +362,9 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       return await sql.begin(async (tx) => {
         const [b] = await tx`
           update public.generation_batches
-             set state = 'collected', collected_at = now(), collected_counts = ${tx.json(tally.counts as never)},
+             set state = 'collected', collected_at = now(), collected_counts = ${
+          tx.json(tally.counts as never)
+        },
                  missing_count = ${tally.missing}, unknown_count = ${tally.unknown}, last_error = null,
                  tokens_settled_at = now()
            where id = ${batchId}::uuid and state = 'results_stored'

@@ -63,7 +63,10 @@ export function messageParams(p: PromptParts): Record<string, unknown> {
     model: p.model,
     max_tokens: p.maxTokens,
     system: p.system,
-    messages: [{ role: "user", content: structured ? p.prompt : `${p.prompt}\n\n${p.plainJsonInstructions}` }],
+    messages: [{
+      role: "user",
+      content: structured ? p.prompt : `${p.prompt}\n\n${p.plainJsonInstructions}`,
+    }],
     metadata: { user_id: p.userId },
   };
   if (structured) params.output_config = { format: { type: "json_schema", schema: p.outputSchema } };

@@ -132,7 +132,12 @@ export interface BatchStore {
   /** `private.fail_stale_batch_submits`: submits that never got an Anthropic id. Returns batches failed. */
   failStaleSubmits(afterMs: number): Promise<number>;
   /** The batch as last polled: state (only forward: in_progress/canceling → ended), counts, end time. */
-  recordPoll(batchId: string, state: BatchState, counts: RemoteRequestCounts, endedAt: Date | null): Promise<void>;
+  recordPoll(
+    batchId: string,
+    state: BatchState,
+    counts: RemoteRequestCounts,
+    endedAt: Date | null,
+  ): Promise<void>;
   markCancelRequested(batchId: string): Promise<boolean>;
   /** `ended` → `results_stored` with the file's sha256, size, lines and parts; the first writer wins. */
   recordResults(

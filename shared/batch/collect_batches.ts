@@ -30,7 +30,13 @@ import { sha256Hex } from "../pipeline/sha256.ts";
 import type { BatchApi, BatchRequestItem, RemoteBatch } from "./batch_api.ts";
 import type { BatchSettings } from "./batch_env.ts";
 import { messageParams } from "./batch_request.ts";
-import type { BatchConversation, BatchRecord, BatchStore, ResultsPart, SucceededRecord } from "./batch_store.ts";
+import type {
+  BatchConversation,
+  BatchRecord,
+  BatchStore,
+  ResultsPart,
+  SucceededRecord,
+} from "./batch_store.ts";
 import { readResults, splitParts } from "./results_file.ts";
 
 export interface CollectDeps {
@@ -64,7 +70,11 @@ class Retry extends Error {}
 /** A results file shorter than the batch's counts is downloaded again this many times, then split as it is. */
 const SHORT_FILE_RETRIES = 3;
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]);
@@ -82,7 +92,9 @@ async function putOnce(store: ObjectStore, path: string, bytes: Uint8Array, sha:
     if (existing.ok) throw new Retry(`a different object already exists at ${path}`);
     throw new Retry(`cannot read the existing object at ${path}`);
   }
-  throw new Retry(`Storage did not take ${path}: ${up.kind === "rejected" ? up.status + " " : ""}${up.message}`);
+  throw new Retry(
+    `Storage did not take ${path}: ${up.kind === "rejected" ? up.status + " " : ""}${up.message}`,
+  );
 }
 
 function stateOf(remote: RemoteBatch): "in_progress" | "canceling" | "ended" {
@@ -93,7 +105,8 @@ async function storeResults(deps: CollectDeps, b: BatchRecord, remote: RemoteBat
   const dl = await deps.api.downloadResults(remote);
   if (!dl.ok) throw new Retry(`results download failed: ${dl.failure.message}`);
   const bytes = dl.value;
-  const expected = remote.counts.succeeded + remote.counts.errored + remote.counts.canceled + remote.counts.expired;
+  const expected = remote.counts.succeeded + remote.counts.errored + remote.counts.canceled +
+    remote.counts.expired;
   const found = splitParts(bytes, Number.MAX_SAFE_INTEGER)[0]?.lines ?? 0;
   if (found < expected && b.collectAttempts < SHORT_FILE_RETRIES) {
     throw new Retry(`the results file has ${found} lines, the batch reports ${expected}: downloading again`);
@@ -109,7 +122,13 @@ async function storeResults(deps: CollectDeps, b: BatchRecord, remote: RemoteBat
   }
   const lines = parts.reduce((n, p) => n + p.lines, 0);
   const rec = await deps.store.recordResults(b.id, { sha256: sha, size: bytes.length, lines, parts });
-  logger.info("batch_results_stored", { batch_id: b.id, sha256: sha, size: bytes.length, lines, parts: parts.length });
+  logger.info("batch_results_stored", {
+    batch_id: b.id,
+    sha256: sha,
+    size: bytes.length,
+    lines,
+    parts: parts.length,
+  });
   if (rec && rec.resultsSha256 !== null && rec.resultsSha256 !== sha) {
     // Another run stored its download first: that file is the record, read it back.
     return await readStoredResults(deps, rec);
@@ -124,7 +143,9 @@ async function readStoredResults(deps: CollectDeps, b: BatchRecord): Promise<Uin
   for (const p of parts) {
     const got = await deps.results.download(p.path);
     if (!got.ok) throw new Retry(`cannot read the stored results part ${p.path}: ${got.kind}`);
-    if (await sha256Hex(got.bytes) !== p.sha256) throw new Retry(`stored results part ${p.path}: sha256 differs`);
+    if (await sha256Hex(got.bytes) !== p.sha256) {
+      throw new Retry(`stored results part ${p.path}: sha256 differs`);
+    }
     chunks.push(got.bytes);
   }
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -178,7 +199,9 @@ async function requeue(deps: CollectDeps, b: BatchRecord, convs: BatchConversati
   if (!created.ok) {
     await deps.store.markSubmitFailed(
       newId,
-      `batch_expired: re-queue refused by Anthropic (${created.failure.status ?? "no answer"}): ${created.failure.message}`
+      `batch_expired: re-queue refused by Anthropic (${
+        created.failure.status ?? "no answer"
+      }): ${created.failure.message}`
         .slice(0, 1000),
     );
     return 0;
@@ -296,7 +319,13 @@ async function split(deps: CollectDeps, b: BatchRecord, bytes: Uint8Array): Prom
       const conv = convs.get(id)!;
       const body = payloads.get(id)!;
       try {
-        await putOnce(deps.raw, rawObjectPath(conv.userId, id), body, await sha256Hex(body), "application/json");
+        await putOnce(
+          deps.raw,
+          rawObjectPath(conv.userId, id),
+          body,
+          await sha256Hex(body),
+          "application/json",
+        );
       } catch (err) {
         uploadFailures++;
         lastUploadError = err instanceof Error ? err.message : String(err);
@@ -308,7 +337,9 @@ async function split(deps: CollectDeps, b: BatchRecord, bytes: Uint8Array): Prom
   }
   if (toRequeue.length > 0) tally.requeued = await requeue(deps, b, toRequeue);
   if (uploadFailures > 0) {
-    throw new Retry(`${uploadFailures} raw upload(s) failed (last: ${lastUploadError}); the next run resumes`);
+    throw new Retry(
+      `${uploadFailures} raw upload(s) failed (last: ${lastUploadError}); the next run resumes`,
+    );
   }
   const missing = [...convs.values()].filter((c) =>
     c.batchId === b.id && c.status === "batch_queued" && !seen.has(c.conversationId)
@@ -318,7 +349,8 @@ async function split(deps: CollectDeps, b: BatchRecord, bytes: Uint8Array): Prom
       b.id,
       missing.map((c) => ({
         conversationId: c.conversationId,
-        error: `batch_result_missing: no line for this request in the results file (sha256 ${b.resultsSha256})`,
+        error:
+          `batch_result_missing: no line for this request in the results file (sha256 ${b.resultsSha256})`,
       })),
     );
     logger.error("batch_results_missing", { batch_id: b.id, missing: missing.length });
@@ -346,14 +378,17 @@ export async function collectBatch(deps: CollectDeps, batch: BatchRecord): Promi
       b = (await deps.store.record(b.id)) ?? b;
     }
     if (b.state !== "results_stored") return { batch_id: b.id, outcome: "waiting", state: b.state };
-    if (bytes === null || (await sha256Hex(bytes)) !== b.resultsSha256) bytes = await readStoredResults(deps, b);
+    if (bytes === null || (await sha256Hex(bytes)) !== b.resultsSha256) {
+      bytes = await readStoredResults(deps, b);
+    }
     const tally = await split(deps, b, bytes);
     logger.info("batch_collected", { batch_id: b.id, ...tally });
     return { batch_id: b.id, outcome: "collected", tally };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    if (!(err instanceof Retry)) logger.error("batch_collect_failed", { batch_id: b.id, error: err as Error });
-    else logger.warn("batch_collect_retry", { batch_id: b.id, error });
+    if (!(err instanceof Retry)) {
+      logger.error("batch_collect_failed", { batch_id: b.id, error: err as Error });
+    } else logger.warn("batch_collect_retry", { batch_id: b.id, error });
     await deps.store.recordCollectError(b.id, error.slice(0, 1000)).catch(() => {});
     return { batch_id: b.id, outcome: "retry", error };
   }

@@ -54,7 +54,9 @@ export function matchBatchRoute(method: string, pathname: string): BatchRoute {
     }
     return route;
   };
-  if (tail.length === 0) return method === "GET" ? { kind: "list" } : allow(["POST", "GET"], { kind: "submit" });
+  if (tail.length === 0) {
+    return method === "GET" ? { kind: "list" } : allow(["POST", "GET"], { kind: "submit" });
+  }
   if (tail.length > 2 || (tail.length === 2 && tail[1] !== "cancel")) {
     throw appError("not_found", `Cannot find ${pathname.slice(0, 200)}: no such endpoint`);
   }

@@ -10,7 +10,10 @@ import { logger } from "../log.ts";
 import type { BatchApi } from "./batch_api.ts";
 import type { BatchStore, BatchView } from "./batch_store.ts";
 
-/** One batch as its owner (or the service role, `userId` null) sees it; 404 `not_found` when absent or not theirs. */
+/**
+ * One batch as its owner (or the service role, `userId` null) sees it, with its conversation ids; 404
+ * `not_found` when absent or not theirs.
+ */
 export async function batchStatus(
   store: BatchStore,
   batchId: string,
@@ -18,7 +21,7 @@ export async function batchStatus(
 ): Promise<BatchView> {
   const view = await store.get(batchId, userId);
   if (!view) throw appError("not_found", `Cannot find batch ${batchId}`);
-  return view;
+  return { ...view, conversation_ids: await store.conversationIds(batchId) };
 }
 
 /** A user's batches newest first (all users' for the service role), at most `limit`, counts per state. */
@@ -48,7 +51,8 @@ export async function cancelBatch(
     const f = res.failure;
     throw appError(
       f.kind === "unavailable" ? "upstream_unavailable" : "upstream_failed",
-      `Cannot cancel batch ${batchId}: Anthropic answered ${f.status ?? "nothing"} ${f.errorType ?? ""}`.trim(),
+      `Cannot cancel batch ${batchId}: Anthropic answered ${f.status ?? "nothing"} ${f.errorType ?? ""}`
+        .trim(),
       { batch_id: batchId },
     );
   }

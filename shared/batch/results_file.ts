@@ -58,7 +58,9 @@ export function readResultLine(text: string, lineNo: number): ResultLine {
   const result = parsed.result;
   switch (result.type) {
     case "succeeded":
-      if (!isRecord(result.message)) return { kind: "unreadable", line: lineNo, reason: "succeeded without message" };
+      if (!isRecord(result.message)) {
+        return { kind: "unreadable", line: lineNo, reason: "succeeded without message" };
+      }
       return { kind: "succeeded", customId, message: result.message };
     case "errored": {
       const envelope = isRecord(result.error) ? result.error : {};
@@ -75,7 +77,11 @@ export function readResultLine(text: string, lineNo: number): ResultLine {
     case "expired":
       return { kind: "expired", customId };
     default:
-      return { kind: "unreadable", line: lineNo, reason: `unknown result type ${String(result.type).slice(0, 40)}` };
+      return {
+        kind: "unreadable",
+        line: lineNo,
+        reason: `unknown result type ${String(result.type).slice(0, 40)}`,
+      };
   }
 }
 

@@ -222,8 +222,16 @@ export async function submitBatch(deps: SubmitDeps, input: SubmitInput): Promise
     );
   }
   const remote = created.value;
-  await store.markSubmitted(batchId, { id: remote.id, expiresAt: remote.expiresAt, createdAt: remote.createdAt });
-  logger.info("batch_submitted", { batch_id: batchId, anthropic_batch_id: remote.id, requests: items.length });
+  await store.markSubmitted(batchId, {
+    id: remote.id,
+    expiresAt: remote.expiresAt,
+    createdAt: remote.createdAt,
+  });
+  logger.info("batch_submitted", {
+    batch_id: batchId,
+    anthropic_batch_id: remote.id,
+    requests: items.length,
+  });
   return {
     kind: "accepted",
     batch: {

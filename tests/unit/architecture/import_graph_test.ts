@@ -33,6 +33,10 @@ const KNOWN_SHARED_LOOPS: ReadonlyArray<readonly [string, string]> = [
   // generate → adapters (the exception above) and adapters → generate (the Claude and usage-limit adapters
   // implement generate's ports): goes with KNOWN_DOMAIN_TO_ADAPTER.
   ["shared/adapters", "shared/generate"],
+  // Issue 20: batch uses generate's request, prompt and cost (batch → generate), so the same exception closes
+  // batch → generate → adapters → batch (the batch adapters implement batch's ports). Goes with it too.
+  ["shared/adapters", "shared/batch"],
+  ["shared/batch", "shared/generate"],
 ];
 
 interface Edge {

@@ -32,6 +32,9 @@ Deno.test("estimateCostUsd() is null for an unknown model rather than a guess", 
 });
 
 Deno.test("estimateBatchCostUsd() is half the standard price, and null for an unknown model", () => {
-  assert.equal(estimateBatchCostUsd("claude-sonnet-4-5", { input_tokens: 1000, output_tokens: 2000 }), 0.0165);
+  assert.equal(
+    estimateBatchCostUsd("claude-sonnet-4-5", { input_tokens: 1000, output_tokens: 2000 }),
+    0.0165,
+  );
   assert.equal(estimateBatchCostUsd("gpt-5", { input_tokens: 1000, output_tokens: 2000 }), null);
 });
