@@ -219,6 +219,20 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       });
     },
 
+    async markLost(batchId, error) {
+      return await sql.begin(async (tx) => {
+        const moved = await tx`update public.generation_batches set state = 'failed', last_error = ${error}
+                                where id = ${batchId}::uuid and state in ('in_progress', 'canceling', 'ended')
+                               returning id`;
+        if (moved.length === 0) return 0;
+        const rows = await tx`
+          update public.conversations set processing_status = 'generation_failed', generation_error = ${error}
+           where batch_id = ${batchId}::uuid and processing_status = 'batch_queued'
+          returning conversation_id`;
+        return rows.length;
+      });
+    },
+
     async get(batchId, userId) {
       const rows = await sql.unsafe(
         `${VIEW_SQL} where b.id = $1::uuid and ($2::uuid is null or b.user_id = $2::uuid)`,

@@ -123,6 +123,11 @@ export interface BatchStore {
   markSubmitted(batchId: string, remote: { id: string; expiresAt: Date; createdAt: Date }): Promise<boolean>;
   /** `submitting` → `failed`, its queued conversations → `generation_failed`; returns how many. */
   markSubmitFailed(batchId: string, error: string): Promise<number>;
+  /**
+   * An open batch Anthropic no longer knows (404: deleted, or an id from another workspace) → `failed`, its
+   * queued conversations → `generation_failed` with the error; returns how many.
+   */
+  markLost(batchId: string, error: string): Promise<number>;
   get(batchId: string, userId: string | null): Promise<BatchView | null>;
   list(userId: string | null, limit: number): Promise<BatchView[]>;
   record(batchId: string): Promise<BatchRecord | null>;

@@ -370,6 +370,16 @@ export async function collectBatch(deps: CollectDeps, batch: BatchRecord): Promi
     let bytes: Uint8Array | null = null;
     if (b.state === "in_progress" || b.state === "canceling" || b.state === "ended") {
       const got = await deps.api.retrieve(b.anthropicBatchId);
+      if (!got.ok && got.failure.status === 404) {
+        const error = `batch_not_found: Anthropic no longer knows batch ${b.anthropicBatchId}`;
+        const failed = await deps.store.markLost(b.id, error);
+        logger.error("batch_lost", {
+          batch_id: b.id,
+          anthropic_batch_id: b.anthropicBatchId,
+          conversations: failed,
+        });
+        return { batch_id: b.id, outcome: "waiting", state: "failed" };
+      }
       if (!got.ok) throw new Retry(`retrieve failed: ${got.failure.message}`);
       remote = got.value;
       await deps.store.recordPoll(b.id, stateOf(remote), remote.counts, remote.endedAt);

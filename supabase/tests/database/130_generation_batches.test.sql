@@ -3,7 +3,10 @@
 -- and the collector's cron job.
 begin;
 set local client_min_messages = error;
-select plan(20);
+select plan(23);
+
+-- Exact monitor numbers below: start from no batches (rolled back).
+delete from public.generation_batches;
 
 select tests.create_supabase_user('t130_owner') as owner \gset
 select gen_random_uuid() as b1 \gset
@@ -98,6 +101,21 @@ select results_eq(
   'batch-results is private and takes JSONL');
 select is((select schedule from cron.job where jobname = 'collect-batches'), '* * * * *',
   'collect-batches runs every minute');
+
+-- The monitor's batch rules.
+insert into public.generation_batches (user_id, request_count, model, request_hash, state, expires_at, created_at)
+values (:'owner', 1, 'm', repeat('f', 64), 'in_progress', now() - interval '2 hours', now() - interval '26 hours');
+insert into public.generation_batches (user_id, request_count, model, request_hash, state, ended_at)
+values (:'owner', 1, 'm', repeat('f', 64), 'ended', now() - interval '1 hour');
+insert into public.generation_batches (user_id, request_count, model, request_hash, state, ended_at, collected_at,
+  missing_count, unknown_count)
+values (:'owner', 3, 'm', repeat('f', 64), 'collected', now(), now(), 2, 1);
+select is((select value from private.batch_rule_values() where rule = 'batch_overdue'), 1::numeric,
+  'batch_overdue: the in_progress batch 2 h past expires_at (the fresh submit b2 is not overdue)');
+select is((select value from private.batch_rule_values() where rule = 'batch_results_uncollected'), 1::numeric,
+  'batch_results_uncollected: the batch ended an hour ago and not collected');
+select is((select value from private.batch_rule_values() where rule = 'batch_results_missing'), 3::numeric,
+  'batch_results_missing: missing results and unknown lines of the batches collected in the window');
 
 select * from finish();
 rollback;

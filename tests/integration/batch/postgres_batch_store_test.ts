@@ -6,7 +6,33 @@ import assert from "node:assert/strict";
 import { postgresBatchStore } from "../../../shared/adapters/postgres_batch_store.ts";
 import type { NewBatch } from "../../../shared/batch/batch_store.ts";
 import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
-import { createTestUser, sql, stackTest } from "../../support/stack.ts";
+import { createTestUser as newUser, sql, stackTest } from "../../support/stack.ts";
+
+/** A fresh user whose batches are closed when the test ends (the stack's own collector must not poll them). */
+const users: string[] = [];
+async function createTestUser() {
+  const u = await newUser();
+  users.push(u.id);
+  return u;
+}
+
+stackTest(
+  "postgres batch store: markLost fails an open batch and its queued conversations, once",
+  async () => {
+    const store = postgresBatchStore(sql());
+    const user = await createTestUser();
+    const b = newBatch(user.id);
+    const convs = [conv(user.id)];
+    await store.insertBatch(b, convs);
+    await store.markSubmitted(b.batchId, {
+      id: "msgbatch_t_" + b.batchId,
+      expiresAt: new Date(),
+      createdAt: new Date(),
+    });
+    assert.equal(await store.markLost(b.batchId, "batch_not_found: test"), 1);
+    assert.equal(await store.markLost(b.batchId, "batch_not_found: test"), 0);
+  },
+);
 import { SEED } from "../generate/_helpers.ts";
 
 const record = (sha: string) => ({
@@ -217,3 +243,12 @@ stackTest(
     assert.equal(row.processing_status, "generation_failed");
   },
 );
+
+stackTest("postgres batch store: (cleanup) the test batches are closed", async () => {
+  for (const id of users) {
+    await sql()`update public.conversations set processing_status = 'generation_failed', generation_error = 'test'
+                 where user_id = ${id} and processing_status = 'batch_queued'`;
+    await sql()`update public.generation_batches set state = 'failed' where user_id = ${id}
+                  and state not in ('collected', 'failed')`;
+  }
+});

@@ -1,5 +1,10 @@
 /** Fakes of the batch ports (in memory) shared by the batch unit tests. */
-import type { BatchApi, BatchRequestItem, RemoteBatch } from "../../../shared/batch/batch_api.ts";
+import type {
+  BatchApi,
+  BatchApiResult,
+  BatchRequestItem,
+  RemoteBatch,
+} from "../../../shared/batch/batch_api.ts";
 import { BATCH_DEFAULTS, type BatchSettings } from "../../../shared/batch/batch_env.ts";
 import type {
   BatchConversation,
@@ -141,6 +146,12 @@ export class FakeBatchStore implements BatchStore {
       }
     }
     return n;
+  }
+  markLost(id: string, error: string) {
+    const b = this.batches.get(id)!;
+    if (!["in_progress", "canceling", "ended"].includes(b.state)) return Promise.resolve(0);
+    Object.assign(b, { state: "failed", lastError: error });
+    return Promise.resolve(this.#fail(id, [...this.convs.keys()].map((c) => ({ conversationId: c, error }))));
   }
   get(id: string, userId: string | null): Promise<BatchView | null> {
     const b = this.batches.get(id);
@@ -298,7 +309,14 @@ export class FakeBatchApi implements BatchApi {
     this.created.push(requests);
     return Promise.resolve({ ok: true as const, value: this.#remote(`msgbatch_${this.created.length}`, 0) });
   }
-  retrieve(id: string) {
+  lost = false;
+  retrieve(id: string): Promise<BatchApiResult<RemoteBatch>> {
+    if (this.lost) {
+      return Promise.resolve({
+        ok: false as const,
+        failure: { kind: "failed" as const, status: 404, errorType: "not_found_error", message: "not found" },
+      });
+    }
     return Promise.resolve({ ok: true as const, value: this.#remote(id, 0) });
   }
   cancel(id: string) {

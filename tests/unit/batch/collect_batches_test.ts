@@ -187,3 +187,11 @@ Deno.test("collectBatches() runs the open batches and reports each", async () =>
   assert.equal(summary.batches[0].outcome, "collected");
   assert.equal((await collectBatches(deps)).batches.length, 0, "a collected batch is no longer open");
 });
+
+Deno.test("collectBatch() fails a batch Anthropic no longer knows (404) with its queued conversations", async () => {
+  const { store, api, ids, deps } = await setup(2);
+  api.lost = true;
+  await collectBatch(deps, (await store.record("b1"))!);
+  assert.equal(store.batches.get("b1")!.state, "failed");
+  for (const id of ids) assert.match(store.convs.get(id)!.error!, /^batch_not_found/);
+});
