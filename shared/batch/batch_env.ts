@@ -18,7 +18,7 @@ export const BATCH_DEFAULTS = {
   uploadConcurrency: 16,
   /** Batches looked at per collector run. */
   batchesPerRun: 20,
-  /** Stop starting new batches in a run after this long (the hosted idle limit is 150 s). */
+  /** Stop starting new batches, and new chunks of raw uploads, after this long (the wall clock is 150 s). */
   runBudgetMs: 100_000,
 } as const;
 

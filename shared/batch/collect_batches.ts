@@ -216,7 +216,12 @@ async function requeue(deps: CollectDeps, b: BatchRecord, convs: BatchConversati
 }
 
 /** Splits a stored results file into raw objects and failures; throws Retry when some raw upload failed. */
-async function split(deps: CollectDeps, b: BatchRecord, bytes: Uint8Array): Promise<Record<string, number>> {
+async function split(
+  deps: CollectDeps,
+  b: BatchRecord,
+  bytes: Uint8Array,
+  deadline: number,
+): Promise<Record<string, number>> {
   const convs = new Map((await deps.store.conversations(b.id)).map((c) => [c.conversationId, c]));
   const tally: Record<string, number> = {
     succeeded: 0,
@@ -314,6 +319,12 @@ async function split(deps: CollectDeps, b: BatchRecord, bytes: Uint8Array): Prom
   let lastUploadError = "";
   const CHUNK = 500;
   for (let i = 0; i < succeeded.length; i += CHUNK) {
+    if (deps.clock.monotonic() > deadline) {
+      // Stop before the platform's wall clock does: everything so far is durable, the next run resumes.
+      throw new Retry(
+        `the run's time budget is spent after ${i} of ${succeeded.length} results; the next run resumes`,
+      );
+    }
     const ids = await deps.store.recordSucceeded(b.id, succeeded.slice(i, i + CHUNK));
     await mapLimit(ids, deps.settings.uploadConcurrency, async (id) => {
       const conv = convs.get(id)!;
@@ -359,8 +370,16 @@ async function split(deps: CollectDeps, b: BatchRecord, bytes: Uint8Array): Prom
   return tally;
 }
 
-/** One batch, as far as it can go in this run. */
-export async function collectBatch(deps: CollectDeps, batch: BatchRecord): Promise<BatchOutcome> {
+/**
+ * One batch, as far as it can go in this run: no new chunk of raw uploads starts after `deadline` (a
+ * `clock.monotonic()` value; by default the run budget from now), so the run ends before the platform's wall
+ * clock ends it.
+ */
+export async function collectBatch(
+  deps: CollectDeps,
+  batch: BatchRecord,
+  deadline = deps.clock.monotonic() + deps.settings.runBudgetMs,
+): Promise<BatchOutcome> {
   let b = batch;
   if (b.state === "submitting" || b.anthropicBatchId === null) {
     return { batch_id: b.id, outcome: "waiting", state: b.state };
@@ -391,7 +410,7 @@ export async function collectBatch(deps: CollectDeps, batch: BatchRecord): Promi
     if (bytes === null || (await sha256Hex(bytes)) !== b.resultsSha256) {
       bytes = await readStoredResults(deps, b);
     }
-    const tally = await split(deps, b, bytes);
+    const tally = await split(deps, b, bytes, deadline);
     logger.info("batch_collected", { batch_id: b.id, ...tally });
     return { batch_id: b.id, outcome: "collected", tally };
   } catch (err) {
@@ -412,7 +431,7 @@ export async function collectBatches(deps: CollectDeps): Promise<CollectSummary>
   const batches: BatchOutcome[] = [];
   for (const b of open) {
     if (deps.clock.monotonic() - started > deps.settings.runBudgetMs) break;
-    batches.push(await collectBatch(deps, b));
+    batches.push(await collectBatch(deps, b, started + deps.settings.runBudgetMs));
   }
   return { stale_submits_failed: stale, batches };
 }

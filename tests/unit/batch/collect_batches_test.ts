@@ -195,3 +195,19 @@ Deno.test("collectBatch() fails a batch Anthropic no longer knows (404) with its
   assert.equal(store.batches.get("b1")!.state, "failed");
   for (const id of ids) assert.match(store.convs.get(id)!.error!, /^batch_not_found/);
 });
+
+Deno.test("collectBatch() stops starting uploads when the run's budget is spent; the next run finishes", async () => {
+  const { store, api, raw, ids, deps } = await setup(3);
+  api.status = "ended";
+  api.results = ids.map((id) => line(id, "succeeded"));
+  const first = await collectBatch(deps, (await store.record("b1"))!, -1);
+  assert.equal(first.outcome, "retry");
+  assert.equal(
+    store.batches.get("b1")!.state,
+    "results_stored",
+    "the results file is stored before the budget stops",
+  );
+  assert.equal(raw.objects.size, 0);
+  assert.equal((await collectBatch(deps, (await store.record("b1"))!)).outcome, "collected");
+  assert.equal(raw.objects.size, 3);
+});
