@@ -237,15 +237,17 @@ grant execute on function private.reserve_batch(uuid, bigint, bigint, boolean, t
   private.fail_stale_batch_submits(interval, timestamptz) to service_role;
 
 -- The collector runs every minute (pg_cron 1.4: minute schedules only), like the monitor through
--- private.invoke_edge_function; nothing is sent while the Vault secrets are missing. Guarded like the other
--- schedules where pg_cron is absent.
+-- private.invoke_edge_function, but only while a batch is open (no wake-up a minute for nothing); nothing is
+-- sent while the Vault secrets are missing. Guarded like the other schedules where pg_cron is absent.
 do $$
 begin
   if exists (select 1 from pg_namespace where nspname = 'cron') then
     perform cron.schedule(
       'collect-batches',
       '* * * * *',
-      $job$select private.invoke_edge_function('collect-batches', '{}'::jsonb, 150000)$job$
+      $job$select private.invoke_edge_function('collect-batches', '{}'::jsonb, 150000)
+             where exists (select 1 from public.generation_batches
+                            where state in ('submitting', 'in_progress', 'canceling', 'ended', 'results_stored'))$job$
     );
   else
     raise notice 'schema cron does not exist: collect-batches is not scheduled';

@@ -3,7 +3,7 @@
 -- and the collector's cron job.
 begin;
 set local client_min_messages = error;
-select plan(23);
+select plan(24);
 
 -- Exact monitor numbers below: start from no batches (rolled back).
 delete from public.generation_batches;
@@ -101,6 +101,9 @@ select results_eq(
   'batch-results is private and takes JSONL');
 select is((select schedule from cron.job where jobname = 'collect-batches'), '* * * * *',
   'collect-batches runs every minute');
+select matches((select command from cron.job where jobname = 'collect-batches'),
+  'where exists \(select 1 from public.generation_batches',
+  'and calls the collector only while a batch is open');
 
 -- The monitor's batch rules.
 insert into public.generation_batches (user_id, request_count, model, request_hash, state, expires_at, created_at)

@@ -196,7 +196,7 @@ stackTest(
     );
     assert.equal(retryAll.status, 403, retryAll.text);
 
-    for (const fn of ["parse-conversation", "storage-health-monitor", "raw-retention"]) {
+    for (const fn of ["parse-conversation", "storage-health-monitor", "raw-retention", "collect-batches"]) {
       const res = await rec.fn(
         `A calls ${fn}`,
         fn,

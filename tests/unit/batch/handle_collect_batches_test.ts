@@ -25,4 +25,12 @@ Deno.test("collect-batches takes the service key only and answers the run's summ
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { stale_submits_failed: 0, batches: [] });
   assert.equal((await fetch(new Request(url, { method: "PUT" }))).status, 405);
+  const dry = await fetch(
+    new Request(url, {
+      method: "POST",
+      headers: { authorization: "Bearer sb_secret_test", "content-type": "application/json" },
+      body: '{"dry_run":true}',
+    }),
+  );
+  assert.deepEqual(await dry.json(), { dry_run: true, open_batches: 0 });
 });
