@@ -6,8 +6,15 @@
  * Idempotency-Key of a batch, list and status with counts per state, and cancel.
  */
 import assert from "node:assert/strict";
-import { healStack, setStandinBehavior } from "../../support/faults.ts";
-import { createTestUser, functionsUrl, serviceKey, stackTest } from "../../support/stack.ts";
+import { healStack, setStandinBehavior, settle } from "../../support/faults.ts";
+import {
+  createTestUser,
+  functionsUrl,
+  serviceKey,
+  sql,
+  stackTest,
+  standinAdmin,
+} from "../../support/stack.ts";
 import { assertBatchEnded, collect, collectUntilDone, submit } from "./_batch.ts";
 
 const COUNT = Number(Deno.env.get("BATCH_E2E_COUNT") ?? "200");
@@ -85,3 +92,29 @@ stackTest(
     assert.equal(tally.canceled + tally.succeeded + tally.errored, 5);
   },
 );
+
+stackTest("batch: expired requests are re-queued once into a new batch, then answered", async () => {
+  const user = await createTestUser();
+  const batch = await submit(user.id, 6);
+  // Anthropic's 24 h pass now: the first 2 requests (in processing order) keep results, 4 expire.
+  await standinAdmin(`batches/${batch.anthropic_batch_id}/expire`, { method: "POST", body: '{"count": 2}' });
+  await collectUntilDone(batch.batch_id);
+  const [again] = await sql()`select id::text, requeue_depth, request_count from public.generation_batches
+                               where requeue_of = ${batch.batch_id}`;
+  assert.equal(again.requeue_depth, 1);
+  assert.equal(again.request_count, 4);
+  await collectUntilDone(String(again.id));
+  const [first] =
+    await sql()`select collected_counts from public.generation_batches where id = ${batch.batch_id}`;
+  assert.equal((first.collected_counts as Record<string, number>).requeued, 4);
+  const [second] = await sql()`select collected_counts from public.generation_batches where id = ${again.id}`;
+  const counts = second.collected_counts as Record<string, number>;
+  assert.equal(counts.succeeded + counts.errored, 4, "the re-queued requests are answered in the new batch");
+  await settle(user.id, { timeoutMs: 60_000, fastForward: true });
+  const rows = await sql()`select processing_status, count(*)::int as n from public.conversations
+                            where user_id = ${user.id} group by 1`;
+  const byStatus = Object.fromEntries(rows.map((r) => [String(r.processing_status), Number(r.n)]));
+  const terminal = (byStatus.completed ?? 0) + (byStatus.parse_failed ?? 0) +
+    (byStatus.generation_failed ?? 0);
+  assert.equal(terminal, 6, `every row terminal: ${JSON.stringify(byStatus)}`);
+});
