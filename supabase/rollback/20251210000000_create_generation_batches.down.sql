@@ -12,8 +12,11 @@ begin
       using errcode = '55000',
             hint = 'Collect their batches (deno task batch collect) or fail them (docs/BATCHES.md), then run this again.';
   end if;
-  if to_regclass('cron.job') is not null and exists (select 1 from cron.job where jobname = 'collect-batches') then
-    perform cron.unschedule('collect-batches');
+  -- Nested: the inner query is planned only where cron.job exists.
+  if to_regclass('cron.job') is not null then
+    if exists (select 1 from cron.job where jobname = 'collect-batches') then
+      perform cron.unschedule('collect-batches');
+    end if;
   end if;
 end
 $$;
@@ -32,7 +35,8 @@ begin
     new.source := old.source;
     return new;
   end if;
-  new.source := case
+  -- (In parentheses: cli/rollback.ts drops lines that are only `end;`, taking them for transaction control.)
+  new.source := (case
     when new.processing_status = 'generating' then 'generated'
     when new.raw_response_path is not null then
       case when exists (select 1 from storage.objects o
@@ -40,7 +44,7 @@ begin
                            and o.owner_id is not null)
            then 'uploaded' else 'recovered' end
     else 'manual'
-  end;
+  end);
   return new;
 end
 $$;
@@ -54,6 +58,14 @@ alter table public.conversations
     'generating', 'raw_stored', 'parsing', 'completed', 'parse_failed', 'generation_failed', 'raw_spooled'));
 drop table if exists public.generation_batches;
 
-delete from storage.buckets b
- where b.id = 'batch-results'
-   and not exists (select 1 from storage.objects o where o.bucket_id = 'batch-results');
+do $$
+begin
+  if exists (select 1 from storage.objects where bucket_id = 'batch-results') then
+    raise notice 'bucket batch-results still holds results files: kept';
+  else
+    -- storage.buckets refuses direct deletes unless the Storage API's own flag is set for the transaction.
+    perform set_config('storage.allow_delete_query', 'true', true);
+    delete from storage.buckets where id = 'batch-results';
+  end if;
+end
+$$;
