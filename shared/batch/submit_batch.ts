@@ -222,11 +222,24 @@ export async function submitBatch(deps: SubmitDeps, input: SubmitInput): Promise
     );
   }
   const remote = created.value;
-  await store.markSubmitted(batchId, {
-    id: remote.id,
-    expiresAt: remote.expiresAt,
-    createdAt: remote.createdAt,
-  });
+  // The batch exists at Anthropic now: record its id even through a short database outage (three tries), or
+  // it would run unwatched once the stale-submit rule fails its rows (docs/BATCHES.md "Known limits").
+  const recorded = { id: remote.id, expiresAt: remote.expiresAt, createdAt: remote.createdAt };
+  for (let attempt = 1;; attempt++) {
+    try {
+      await store.markSubmitted(batchId, recorded);
+      break;
+    } catch (err) {
+      logger.error("batch_submitted_unrecorded", {
+        batch_id: batchId,
+        anthropic_batch_id: remote.id,
+        attempt,
+        error: err as Error,
+      });
+      if (attempt >= 3) throw err;
+      await clock.sleep(500 * attempt);
+    }
+  }
   logger.info("batch_submitted", {
     batch_id: batchId,
     anthropic_batch_id: remote.id,

@@ -103,3 +103,13 @@ Deno.test("submitBatch() answers 404 for missing scaffolding, before anything is
   await assert.rejects(submitBatch(d, input(1)), (e) => e instanceof AppError && e.code === "not_found");
   assert.equal(store.batches.size, 0);
 });
+
+Deno.test("submitBatch() records the Anthropic id through a short database outage", async () => {
+  const { d, store } = deps();
+  let failures = 2;
+  const mark = store.markSubmitted.bind(store);
+  store.markSubmitted = (id, remote) =>
+    failures-- > 0 ? Promise.reject(new Error("connection lost")) : mark(id, remote);
+  const out = await submitBatch(d, input(1));
+  assert.equal(store.batches.get(out.batch.batch_id)!.state, "in_progress");
+});
