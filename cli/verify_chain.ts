@@ -9,8 +9,8 @@
  *                                path the trigger and the cron jobs take), each a dry run, answered 2xx
  *   pg_net errors (last hour)    net._http_response rows with an error, a timeout or a status >= 400
  *
- * Each check is one PASS/FAIL line whose FAIL text says what to do. The round trips queue three requests
- * (dry runs: storage-health-monitor and raw-retention with {"dry_run": true}, parse-conversation for an id
+ * Each check is one PASS/FAIL line whose FAIL text says what to do. The round trips queue four requests
+ * (dry runs: storage-health-monitor, raw-retention and collect-batches with {"dry_run": true}, parse-conversation for an id
  * that does not exist) and read their answers; nothing else is written.
  */
 import type postgres from "postgres";
@@ -27,6 +27,7 @@ export const EXPECTED_JOBS: Readonly<Record<string, string>> = {
   "storage-health-monitor": "20251120000400_schedule_monitor_and_retention.sql",
   "raw-retention": "20251120000400_schedule_monitor_and_retention.sql",
   "fail-abandoned-generations": "20251122000000_fail_abandoned_generations.sql",
+  "collect-batches": "20251210000000_create_generation_batches.sql",
 };
 
 /** The internal functions the database calls, with a body that changes nothing. */
@@ -37,6 +38,7 @@ export const ROUND_TRIPS: ReadonlyArray<{ fn: string; body: Record<string, unkno
   },
   { fn: "storage-health-monitor", body: { dry_run: true } },
   { fn: "raw-retention", body: { dry_run: true } },
+  { fn: "collect-batches", body: { dry_run: true } },
 ];
 
 const SYNC_FIX =

@@ -1,6 +1,6 @@
 /**
  * The main job, the README's run command: `./bin/start [--count N] [--behavior NAME] [--concurrency N]
- * [--user-id UUID] [--timeout S] [--no-demo]` (= `deno task start`).
+ * [--batch N] [--user-id UUID] [--timeout S] [--no-demo]` (= `deno task start`).
  *
  *   1. starts the local stack (local/stack.ts start: PostgreSQL migrated and seeded, the gateway, Vault secrets)
  *   2. generates a demo batch through generate-conversation over HTTP (local/demo/run_demo.ts), with the Claude
@@ -31,6 +31,7 @@ import {
 import { startTokenLines } from "./user_token.ts";
 import { consoleLoginLines } from "./console_users.ts";
 import { ensureDemoUser, loadScaffolding, runDemo, setStandinBehavior } from "./demo/run_demo.ts";
+import { runBatchDemo } from "./demo/run_batch_demo.ts";
 import { CONSOLE_PORT, REPO_ROOT, stateDir } from "./paths.ts";
 import { readStackEnv, type StackEnv } from "./stack_env.ts";
 
@@ -66,13 +67,14 @@ async function demo(env: StackEnv, options: DemoOptions, realClaude: boolean): P
   const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 2, onnotice: () => {} });
   try {
     const userId = await ensureDemoUser(sql, options.userId);
-    const plan = planDemo(await loadScaffolding(sql), options.count, crypto.randomUUID().slice(0, 8));
+    const count = options.batch ?? options.count;
+    const plan = planDemo(await loadScaffolding(sql), count, crypto.randomUUID().slice(0, 8));
     if (!plan.ok) throw new Error(plan.message);
 
     let restore: () => Promise<void> = async () => {};
     if (realClaude) {
       write(
-        `Generating ${options.count} conversations with the real Anthropic API (ANTHROPIC_API_KEY is set; billed)`,
+        `Generating ${count} conversations with the real Anthropic API (ANTHROPIC_API_KEY is set; billed)`,
       );
       if (options.behaviorGiven) {
         write(`; --behavior ${options.behavior} applies to the stand-in only and is ignored`);
@@ -81,8 +83,10 @@ async function demo(env: StackEnv, options: DemoOptions, realClaude: boolean): P
     } else {
       restore = await setStandinBehavior(env.ANTHROPIC_BASE_URL, options.behavior);
       write(
-        `Generating ${options.count} conversations (Claude stand-in, behaviour "${options.behavior}"), ` +
-          `${options.concurrency} at a time, as user ${userId}.\n`,
+        options.batch !== null
+          ? `Generating ${count} conversations as one Message Batch (Claude stand-in, behaviour "${options.behavior}"), as user ${userId}.\n`
+          : `Generating ${count} conversations (Claude stand-in, behaviour "${options.behavior}"), ` +
+            `${options.concurrency} at a time, as user ${userId}.\n`,
       );
       const fixed = Deno.env.get("CLAUDE_STANDIN_BEHAVIOR")?.trim();
       if (fixed && fixed !== options.behavior) {
@@ -94,15 +98,27 @@ async function demo(env: StackEnv, options: DemoOptions, realClaude: boolean): P
 
     let outcome;
     try {
-      outcome = await runDemo({
-        env,
-        sql,
-        options,
-        items: plan.items,
-        userId,
-        realClaude,
-        progress: new Progress({ write }, isTty),
-      });
+      outcome = options.batch !== null
+        ? await runBatchDemo({
+          url: env.SUPABASE_URL,
+          serviceKey: env.SUPABASE_SERVICE_ROLE_KEY,
+          sql,
+          items: plan.items,
+          userId,
+          realClaude,
+          behavior: realClaude ? null : options.behavior,
+          timeoutMs: options.timeoutMs,
+          write,
+        })
+        : await runDemo({
+          env,
+          sql,
+          options,
+          items: plan.items,
+          userId,
+          realClaude,
+          progress: new Progress({ write }, isTty),
+        });
     } finally {
       await restore().catch(() => {});
     }

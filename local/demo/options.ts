@@ -15,6 +15,8 @@ leaves the stack running.
   --count N          conversations to generate (1-200, default 12)
   --behavior NAME    the Claude stand-in's behaviour (default mixed; e.g. clean, fenced, truncated,
                      slow:1500+fenced; docs/LOCAL_STACK.md lists them). Ignored with ANTHROPIC_API_KEY set
+  --batch N          generate N conversations (1-10000) as ONE Message Batch through generate-batch and the
+                     collector instead (half price; docs/BATCHES.md); --count and --concurrency are ignored
   --concurrency N    requests in flight at once (1-50, default 4)
   --user-id UUID     generate as this existing auth.users row (default: the demo user demo@local.test)
   --timeout SECONDS  give up waiting after this long (10-3600; default 300, or 900 with the real API)
@@ -42,6 +44,7 @@ const optionsSchema = z.object({
     }
   }).default("mixed"),
   concurrency: positiveInt(1, 50, "--concurrency").default(4),
+  batch: positiveInt(1, 10_000, "--batch").optional(),
   "user-id": z.string().trim().regex(
     /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
     "--user-id must be a uuid",
@@ -57,6 +60,8 @@ export interface DemoOptions {
   /** True when --behavior was given (the default is not worth a warning when real Claude is used). */
   behaviorGiven: boolean;
   concurrency: number;
+  /** `--batch N`: the demo goes through generate-batch as one Message Batch of N requests. */
+  batch: number | null;
   userId: string | null;
   timeoutMs: number;
   /** True when --timeout was given (otherwise the real API gets a longer default: its calls take minutes). */
@@ -79,6 +84,7 @@ export function parseDemoOptions(args: string[]): OptionsResult {
         count: { type: "string" },
         behavior: { type: "string" },
         concurrency: { type: "string" },
+        batch: { type: "string" },
         "user-id": { type: "string" },
         timeout: { type: "string" },
         "no-demo": { type: "boolean" },
@@ -100,6 +106,7 @@ export function parseDemoOptions(args: string[]): OptionsResult {
       behavior: o.behavior,
       behaviorGiven: values.behavior !== undefined,
       concurrency: Math.min(o.concurrency, o.count),
+      batch: o.batch ?? null,
       userId: o["user-id"] ?? null,
       timeoutMs: o.timeout * 1000,
       timeoutGiven: values.timeout !== undefined,

@@ -109,7 +109,10 @@ async function readSnapshot(tx: TxSql, now: Date): Promise<HealthSnapshot> {
       from private.health_rule_values(${now})
     union all
     select rule, value::float8 as value, sample::float8 as sample, details, unavailable_reason
-      from private.account_rule_values(${now})`;
+      from private.account_rule_values(${now})
+    union all
+    select rule, value::float8 as value, sample::float8 as sample, details, unavailable_reason
+      from private.batch_rule_values(${now})`;
   const thresholds = await tx`
     select rule, threshold::float8 as threshold, window_minutes, min_sample, cooldown_minutes,
            worse_factor::float8 as worse_factor, clear_after_minutes, severity, enabled

@@ -65,3 +65,15 @@ export function estimateCostUsd(model: string | null | undefined, usage: TokenUs
     n(usage.output_tokens) * price.outputPerMTok) / 1_000_000;
   return Math.round(usd * 1e6) / 1e6;
 }
+
+/** The Message Batches API bills input and output tokens at half the standard price (docs/BATCHES.md). */
+export const BATCH_PRICE_FACTOR = 0.5;
+
+/**
+ * The cost of one request answered through the Message Batches API: the standard estimate at half price,
+ * rounded to 6 decimals; null for a model not in the table (like `estimateCostUsd`).
+ */
+export function estimateBatchCostUsd(model: string | null | undefined, usage: TokenUsage): number | null {
+  const full = estimateCostUsd(model, usage);
+  return full === null ? null : Math.round(full * BATCH_PRICE_FACTOR * 1e6) / 1e6;
+}

@@ -170,7 +170,12 @@ async function beforeClaude<T>(timer: PhaseTimer, fn: () => Promise<T>): Promise
   }
 }
 
-function validateScaffolding(
+/**
+ * The scaffolding rows checked the way a generation needs them: 404 `not_found` naming every missing or inactive
+ * id; a row of the wrong shape is our data's fault (a plain Error, 500). Shared with generate-batch, which
+ * assembles each request's prompt exactly as generate does.
+ */
+export function validateScaffolding(
   rows: { persona: unknown; arc: unknown; topic: unknown; template: unknown },
   request: GenerateRequest,
 ): Scaffolding {

@@ -21,6 +21,9 @@ export const RULE_KEYS = [
   "upload_review_queue_per_user",
   "failures_by_user",
   "answers_lost",
+  "batch_overdue",
+  "batch_results_uncollected",
+  "batch_results_missing",
 ] as const;
 
 export type RuleKey = typeof RULE_KEYS[number];
@@ -155,6 +158,31 @@ export const RULES: Readonly<Record<RuleKey, RuleInfo>> = {
     action:
       "Check the generate-conversation logs around each id (wall clock, memory, deploys); the answer was paid " +
       "for and is gone — regenerate with a new Idempotency-Key",
+  },
+  batch_overdue: {
+    key: "batch_overdue",
+    title: "Batches past their expected end",
+    unit: "count",
+    origin: "pipeline",
+    measures:
+      "open Message Batches past expires_at (created + 24 h) by more than the window (details.batch_ids)",
+    action: "Check the batch at Anthropic (deno task batch status); cancel it, or re-submit its requests",
+  },
+  batch_results_uncollected: {
+    key: "batch_results_uncollected",
+    title: "Batch results not collected",
+    unit: "count",
+    origin: "pipeline",
+    measures: "Message Batches ended more than the window ago and not yet collected (details.last_error)",
+    action: "Check the collect-batches cron job and logs; run deno task batch collect (docs/BATCHES.md)",
+  },
+  batch_results_missing: {
+    key: "batch_results_missing",
+    title: "Batch results missing",
+    unit: "count",
+    origin: "pipeline",
+    measures: "requests with no line in their batch's results file, and lines for no request, in the window",
+    action: "Read the stored results file of each batch in details.batch_ids; re-submit the missing requests",
   },
 };
 

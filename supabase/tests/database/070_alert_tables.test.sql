@@ -39,7 +39,8 @@ select set_eq(
   $$select rule from public.alert_thresholds$$,
   array['manual_review_queue', 'parse_failure_rate', 'raw_storage_growth', 'claude_failure_rate',
         'stuck_generating', 'stuck_raw_stored', 'stuck_parsing', 'stuck_raw_spooled', 'spooled_raw_waiting',
-        'raw_orphans', 'upload_review_queue_per_user', 'failures_by_user', 'answers_lost'],
+        'raw_orphans', 'upload_review_queue_per_user', 'failures_by_user', 'answers_lost', 'batch_overdue', 'batch_results_uncollected',
+        'batch_results_missing'],
   'every rule of shared/monitor/rules.ts has a threshold row');
 select is(
   (select count(*)::int from public.alert_thresholds where not enabled), 0, 'every rule starts enabled');

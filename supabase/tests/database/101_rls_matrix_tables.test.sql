@@ -62,6 +62,8 @@ values ('rls_matrix', 'warning', now(), 1, 1, now(), 1, now());
 insert into public.alert_thresholds (rule, threshold, unit) values ('rls_matrix', 1, 'count');
 select vault.create_secret('rls-matrix-secret-value', 'rls_matrix_secret') as secret_id \gset
 insert into storage.buckets (id, name, public) values ('rls-matrix-empty', 'rls-matrix-empty', false);
+insert into public.generation_batches (id, user_id, request_count, model, request_hash)
+values (:'a1', :'a', 1, 'rls-matrix', repeat('a', 64)), (:'b1', :'b', 1, 'rls-matrix', repeat('b', 64));
 
 -- ============================================================================================================
 -- The objects (with a harmless assignment for UPDATE) and their targets (how to find the row; how to make a
@@ -72,6 +74,7 @@ insert into rls_object values
   ('public.conversations', 'review_notes = review_notes'),
   ('public.conversation_parse_attempts', 'error_message = error_message'),
   ('public.raw_response_spool', 'last_error = last_error'),
+  ('public.generation_batches', 'last_error = last_error'),
   ('public.personas', 'name = name'),
   ('public.emotional_arcs', 'name = name'),
   ('public.training_topics', 'name = name'),
@@ -113,6 +116,12 @@ select object, target, predicate, insert_sql from (values
   ('public.raw_response_spool', 'row of B', format('conversation_id = %L', :'b1'),
    format($$insert into public.raw_response_spool (conversation_id, user_id, raw, raw_sha256, raw_size)
      values (%L, %L, '\x7b7d', encode(sha256('\x7b7d'::bytea), 'hex'), 2)$$, :'b2', :'b')),
+  ('public.generation_batches', 'row of A', format('id = %L', :'a1'),
+   format($$insert into public.generation_batches (user_id, request_count, model, request_hash)
+     values (%L, 1, 'rls-matrix', repeat('a', 64))$$, :'a')),
+  ('public.generation_batches', 'row of B', format('id = %L', :'b1'),
+   format($$insert into public.generation_batches (user_id, request_count, model, request_hash)
+     values (%L, 1, 'rls-matrix', repeat('b', 64))$$, :'b')),
   ('public.personas', 'active row', $$persona_key = 'rls_matrix_active'$$,
    $$insert into public.personas (persona_key, name, archetype) values ('rls_matrix_new', 'n', 'n')$$),
   ('public.personas', 'inactive row', $$persona_key = 'rls_matrix_inactive'$$,
@@ -213,6 +222,15 @@ insert into rls_expect values
   ('public.raw_response_spool', 'row of B', 'insert', 'denied', 'denied', 'denied', 'ok'),
   ('public.raw_response_spool', 'row of B', 'update', 'denied', 'denied', 'denied', 'ok'),
   ('public.raw_response_spool', 'row of B', 'delete', 'denied', 'denied', 'denied', 'ok'),
+  -- Batches (issue 20): like conversations, users read their own and write nothing.
+  ('public.generation_batches', 'row of A', 'select', 'denied', 'ok', 'none', 'ok'),
+  ('public.generation_batches', 'row of A', 'insert', 'denied', 'denied', 'denied', 'ok'),
+  ('public.generation_batches', 'row of A', 'update', 'denied', 'denied', 'denied', 'ok'),
+  ('public.generation_batches', 'row of A', 'delete', 'denied', 'denied', 'denied', 'ok'),
+  ('public.generation_batches', 'row of B', 'select', 'denied', 'none', 'ok', 'ok'),
+  ('public.generation_batches', 'row of B', 'insert', 'denied', 'denied', 'denied', 'ok'),
+  ('public.generation_batches', 'row of B', 'update', 'denied', 'denied', 'denied', 'ok'),
+  ('public.generation_batches', 'row of B', 'delete', 'denied', 'denied', 'denied', 'ok'),
   -- Scaffolding: signed-in users read the active rows; retired rows are hidden; only the service role edits.
   ('public.personas', 'active row', 'select', 'denied', 'ok', 'ok', 'ok'),
   ('public.personas', 'active row', 'insert', 'denied', 'denied', 'denied', 'ok'),

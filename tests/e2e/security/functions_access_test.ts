@@ -196,7 +196,15 @@ stackTest(
     );
     assert.equal(retryAll.status, 403, retryAll.text);
 
-    for (const fn of ["parse-conversation", "storage-health-monitor", "raw-retention", "export-dataset"]) {
+    for (
+      const fn of [
+        "parse-conversation",
+        "storage-health-monitor",
+        "raw-retention",
+        "export-dataset",
+        "collect-batches",
+      ]
+    ) {
       const res = await rec.fn(
         `A calls ${fn}`,
         fn,

@@ -16,6 +16,7 @@ export async function withEmptyPipeline(fn: (tx: TxSql) => Promise<void>): Promi
       await tx`set local storage.allow_delete_query = 'true'`;
       await tx`delete from storage.objects where bucket_id = 'conversation-files'`;
       await tx`delete from public.conversations`;
+      await tx`delete from public.generation_batches`;
       await tx`delete from public.alerts`;
       await fn(tx);
       throw new Rollback();

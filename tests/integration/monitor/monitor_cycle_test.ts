@@ -83,6 +83,14 @@ async function breakEverything(tx: TxSql, user: string): Promise<void> {
   // Another account uploads 12 objects of garbage that all go to review: upload_review_queue_per_user (> 10)
   // and failures_by_user (12 of the window's 19 failures) name it; the queue and parse rules above ignore them.
   await uploadedReviewItems(tx, await createUser(tx), 12);
+  // The batch rules (issue 20): a batch 2 h past expires_at, one ended an hour ago and not collected, one
+  // collected with a missing result.
+  await tx`
+    insert into public.generation_batches (user_id, request_count, model, request_hash, state, expires_at,
+      ended_at, collected_at, missing_count)
+    values (${user}, 1, 'm', repeat('a', 64), 'in_progress', now() - interval '2 hours', null, null, 0),
+           (${user}, 1, 'm', repeat('a', 64), 'ended', now() + interval '1 day', now() - interval '1 hour', null, 0),
+           (${user}, 1, 'm', repeat('a', 64), 'collected', now() + interval '1 day', now(), now(), 1)`;
 }
 
 Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a notice once they are fixed", async () => {
@@ -147,6 +155,7 @@ Deno.test("monitor cycle: every rule fires on fixtures, then resolves with a not
 
       // Fixed: the rows go away. First clear run: clearing (hysteresis); the next one resolves with a notice.
       await tx`delete from public.conversations`;
+      await tx`delete from public.generation_batches`;
       await tx`delete from storage.objects where bucket_id = 'conversation-files'`;
       const clearing = await runMonitor({ ...deps, clock: fixedClock(new Date(t0 + 6 * MINUTE)) }, {
         dryRun: false,

@@ -50,14 +50,14 @@ stackTest("verify: with the functions down, each round trip fails with the fix",
     const since = new Date(Date.now() - 1000).toISOString();
     const { code, out } = await verify(["--db-url", env.SUPABASE_DB_URL, "--errors-since", since]);
     assert.equal(code, 1, out);
-    for (const fn of ["parse-conversation", "storage-health-monitor", "raw-retention"]) {
+    for (const fn of ["parse-conversation", "storage-health-monitor", "raw-retention", "collect-batches"]) {
       assert.match(
         out,
         new RegExp(`FAIL {2}pg_net round trip ${fn}: failed: .*Fix: are the functions up`),
         out,
       );
     }
-    assert.match(out, /FAIL {2}pg_net errors since .*: 3 failed requests/);
+    assert.match(out, /FAIL {2}pg_net errors since .*: 4 failed requests/);
   } finally {
     await syncSecrets(env.SUPABASE_DB_URL, env.SUPABASE_URL, serviceKey());
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { estimateCostUsd, priceFor } from "../../../shared/generate/cost.ts";
+import { estimateBatchCostUsd, estimateCostUsd, priceFor } from "../../../shared/generate/cost.ts";
 
 Deno.test("priceFor() matches dated ids to their family and prefers the longest prefix", () => {
   assert.equal(priceFor("claude-sonnet-4-5-20250929")?.prefix, "claude-sonnet-4-5");
@@ -29,4 +29,12 @@ Deno.test("estimateCostUsd() charges cache writes at 1.25x and reads at 0.1x the
 
 Deno.test("estimateCostUsd() is null for an unknown model rather than a guess", () => {
   assert.equal(estimateCostUsd("claude-unknown-9", { input_tokens: 10, output_tokens: 10 }), null);
+});
+
+Deno.test("estimateBatchCostUsd() is half the standard price, and null for an unknown model", () => {
+  assert.equal(
+    estimateBatchCostUsd("claude-sonnet-4-5", { input_tokens: 1000, output_tokens: 2000 }),
+    0.0165,
+  );
+  assert.equal(estimateBatchCostUsd("gpt-5", { input_tokens: 1000, output_tokens: 2000 }), null);
 });

@@ -27,6 +27,9 @@ const SEEDED: Record<RuleKey, Partial<RuleThreshold> & { threshold: number }> = 
   upload_review_queue_per_user: { threshold: 10 },
   failures_by_user: { threshold: 50, windowMinutes: 60, minSample: 10 },
   answers_lost: { threshold: 0, windowMinutes: 1440, severity: "critical" },
+  batch_overdue: { threshold: 0, windowMinutes: 60 },
+  batch_results_uncollected: { threshold: 0, windowMinutes: 30, severity: "critical" },
+  batch_results_missing: { threshold: 0, windowMinutes: 1440, severity: "critical" },
 };
 
 function thresholds(overrides: Partial<Record<RuleKey, Partial<RuleThreshold>>> = {}): RuleThreshold[] {

@@ -9,6 +9,7 @@ Deno.test("parseDemoOptions() gives the documented defaults", () => {
     behavior: "mixed",
     behaviorGiven: false,
     concurrency: 4,
+    batch: null,
     userId: null,
     timeoutMs: 300_000,
     timeoutGiven: false,
@@ -69,4 +70,12 @@ Deno.test("parseDemoOptions() refuses bad values with a message naming the optio
     assert.equal(r.ok, false, args.join(" "));
     if (!r.ok) assert.match(r.message, message, args.join(" "));
   }
+});
+
+Deno.test("parseDemoOptions() reads --batch N (1-10000) for the Message Batches demo", () => {
+  const r = parseDemoOptions(["--batch", "200"]);
+  assert.ok(r.ok);
+  assert.equal(r.options.batch, 200);
+  assert.equal(parseDemoOptions(["--batch", "0"]).ok, false);
+  assert.equal(parseDemoOptions(["--batch", "10001"]).ok, false);
 });

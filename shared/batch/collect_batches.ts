@@ -1,0 +1,437 @@
+/**
+ * The collector (cron function collect-batches): polls open batches, and for one that has ended stores the
+ * results file itself, raw, in Storage FIRST (write-once parts, sha256 recorded on the batch row), then splits
+ * it: each `succeeded` result's Message becomes that conversation's raw object at raw/{user_id}/{id}.json —
+ * where generate-conversation stores it, so the storage trigger and the parse flow take over unchanged —
+ * and `errored`, `canceled`, `expired` results set `generation_failed` with the error recorded (an expired
+ * request is re-queued into a new batch BATCH_REQUEUE_EXPIRED times first).
+ *
+ *   in_progress/canceling --retrieve--> ended --download, store parts, record sha--> results_stored
+ *   --split: record usage + sha on the row, upload raw (write-once); fail the others; missing → failed-->
+ *   collected (the unused output-token budget given back, once)
+ *
+ * Every step is idempotent, so a crash anywhere resumes on the next run: parts and raw objects are write-once
+ * (an existing object with the same sha256 is success), row updates are guarded by `batch_queued` and the
+ * batch id, and a stored results file is read back from Storage (its sha256 verified) rather than downloaded
+ * again. A request with no line in the file is reported (`missing_count`, `batch_result_missing`), never
+ * dropped in silence.
+ *
+ * called by: shared/batch/handle_collect_batches.ts; next: the storage trigger on_raw_object_stored →
+ * parse-conversation
+ */
+import { conversationJsonSchema } from "../parse/schema.ts";
+import { estimateBatchCostUsd } from "../generate/cost.ts";
+import { plainJsonInstructions } from "../generate/prompt.ts";
+import { logger } from "../log.ts";
+import type { Clock } from "../pipeline/clock.ts";
+import { rawObjectPath } from "../pipeline/object_paths.ts";
+import type { ObjectStore } from "../pipeline/object_store.ts";
+import { sha256Hex } from "../pipeline/sha256.ts";
+import type { BatchApi, BatchRequestItem, RemoteBatch } from "./batch_api.ts";
+import type { BatchSettings } from "./batch_env.ts";
+import { messageParams } from "./batch_request.ts";
+import type {
+  BatchConversation,
+  BatchRecord,
+  BatchStore,
+  ResultsPart,
+  SucceededRecord,
+} from "./batch_store.ts";
+import { readResults, splitParts } from "./results_file.ts";
+
+export interface CollectDeps {
+  store: BatchStore;
+  api: BatchApi;
+  /** The batch-results bucket (results files). */
+  results: ObjectStore;
+  /** The conversation-files bucket (raw objects). */
+  raw: ObjectStore;
+  clock: Clock;
+  settings: BatchSettings;
+}
+
+export type BatchOutcome =
+  | { batch_id: string; outcome: "waiting"; state: string }
+  | { batch_id: string; outcome: "collected"; tally: Record<string, number> }
+  | { batch_id: string; outcome: "retry"; error: string };
+
+export interface CollectSummary {
+  stale_submits_failed: number;
+  batches: BatchOutcome[];
+}
+
+/** The results file's parts live under the batch and the whole file's sha256: a second download never collides. */
+export function resultsPartPath(userId: string, batchId: string, sha256: string, index: number): string {
+  return `${userId}/${batchId}/${sha256}/part-${String(index + 1).padStart(4, "0")}.jsonl`;
+}
+
+class Retry extends Error {}
+
+/** A results file shorter than the batch's counts is downloaded again this many times, then split as it is. */
+const SHORT_FILE_RETRIES = 3;
+
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** Write-once upload: success when stored now, or when the same bytes (sha256) are already there. */
+async function putOnce(store: ObjectStore, path: string, bytes: Uint8Array, sha: string, type: string) {
+  const up = await store.upload(path, bytes, { upsert: false, contentType: type });
+  if (up.ok) return;
+  if (up.kind === "exists") {
+    const existing = await store.download(path);
+    if (existing.ok && await sha256Hex(existing.bytes) === sha) return;
+    if (existing.ok) throw new Retry(`a different object already exists at ${path}`);
+    throw new Retry(`cannot read the existing object at ${path}`);
+  }
+  throw new Retry(
+    `Storage did not take ${path}: ${up.kind === "rejected" ? up.status + " " : ""}${up.message}`,
+  );
+}
+
+function stateOf(remote: RemoteBatch): "in_progress" | "canceling" | "ended" {
+  return remote.status;
+}
+
+async function storeResults(deps: CollectDeps, b: BatchRecord, remote: RemoteBatch): Promise<Uint8Array> {
+  const dl = await deps.api.downloadResults(remote);
+  if (!dl.ok) throw new Retry(`results download failed: ${dl.failure.message}`);
+  const bytes = dl.value;
+  const expected = remote.counts.succeeded + remote.counts.errored + remote.counts.canceled +
+    remote.counts.expired;
+  const found = splitParts(bytes, Number.MAX_SAFE_INTEGER)[0]?.lines ?? 0;
+  if (found < expected && b.collectAttempts < SHORT_FILE_RETRIES) {
+    throw new Retry(`the results file has ${found} lines, the batch reports ${expected}: downloading again`);
+  }
+  const sha = await sha256Hex(bytes);
+  const parts: ResultsPart[] = [];
+  const cut = splitParts(bytes, deps.settings.partBytes);
+  for (let i = 0; i < cut.length; i++) {
+    const path = resultsPartPath(b.userId, b.id, sha, i);
+    const partSha = await sha256Hex(cut[i].bytes);
+    await putOnce(deps.results, path, cut[i].bytes, partSha, "application/x-ndjson");
+    parts.push({ path, sha256: partSha, size: cut[i].bytes.length, lines: cut[i].lines });
+  }
+  const lines = parts.reduce((n, p) => n + p.lines, 0);
+  const rec = await deps.store.recordResults(b.id, { sha256: sha, size: bytes.length, lines, parts });
+  logger.info("batch_results_stored", {
+    batch_id: b.id,
+    sha256: sha,
+    size: bytes.length,
+    lines,
+    parts: parts.length,
+  });
+  if (rec && rec.resultsSha256 !== null && rec.resultsSha256 !== sha) {
+    // Another run stored its download first: that file is the record, read it back.
+    return await readStoredResults(deps, rec);
+  }
+  return bytes;
+}
+
+/** The stored results file, every part's and the whole file's sha256 verified. */
+async function readStoredResults(deps: CollectDeps, b: BatchRecord): Promise<Uint8Array> {
+  const parts = b.resultsParts ?? [];
+  const chunks: Uint8Array[] = [];
+  for (const p of parts) {
+    const got = await deps.results.download(p.path);
+    if (!got.ok) throw new Retry(`cannot read the stored results part ${p.path}: ${got.kind}`);
+    if (await sha256Hex(got.bytes) !== p.sha256) {
+      throw new Retry(`stored results part ${p.path}: sha256 differs`);
+    }
+    chunks.push(got.bytes);
+  }
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  if (await sha256Hex(all) !== b.resultsSha256) throw new Retry("the stored results file's sha256 differs");
+  return all;
+}
+
+function usageNumber(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+async function requeue(deps: CollectDeps, b: BatchRecord, convs: BatchConversation[]): Promise<number> {
+  const newId = crypto.randomUUID();
+  const items: BatchRequestItem[] = [];
+  for (const c of convs) {
+    const s = c.snapshot ?? {};
+    const batchInfo = (s.batch ?? {}) as { structured_outputs?: unknown };
+    items.push({
+      custom_id: c.conversationId,
+      params: messageParams({
+        model: String(s.model ?? b.model),
+        maxTokens: Number(s.max_tokens ?? 4096),
+        system: String(s.system_prompt ?? ""),
+        prompt: String(s.prompt ?? ""),
+        plainJsonInstructions: plainJsonInstructions(conversationJsonSchema),
+        outputSchema: batchInfo.structured_outputs === false ? null : conversationJsonSchema,
+        userId: c.userId,
+      }),
+    });
+  }
+  const hash = await sha256Hex(new TextEncoder().encode(convs.map((c) => c.conversationId).sort().join(",")));
+  const moved = await deps.store.insertRequeue({
+    batchId: newId,
+    userId: b.userId,
+    model: b.model,
+    requestCount: items.length,
+    idempotencyKey: null,
+    requestHash: hash,
+    tokensReserved: 0,
+    tokensWindowStart: null,
+    requeueOf: b.id,
+    requeueDepth: b.requeueDepth + 1,
+  }, convs.map((c) => c.conversationId));
+  if (moved === 0) return 0;
+  const created = await deps.api.create(items);
+  if (!created.ok) {
+    await deps.store.markSubmitFailed(
+      newId,
+      `batch_expired: re-queue refused by Anthropic (${
+        created.failure.status ?? "no answer"
+      }): ${created.failure.message}`
+        .slice(0, 1000),
+    );
+    return 0;
+  }
+  await deps.store.markSubmitted(newId, {
+    id: created.value.id,
+    expiresAt: created.value.expiresAt,
+    createdAt: created.value.createdAt,
+  });
+  logger.info("batch_requeued", { batch_id: b.id, new_batch_id: newId, requests: items.length });
+  return moved;
+}
+
+/** Splits a stored results file into raw objects and failures; throws Retry when some raw upload failed. */
+async function split(
+  deps: CollectDeps,
+  b: BatchRecord,
+  bytes: Uint8Array,
+  deadline: number,
+): Promise<Record<string, number>> {
+  const convs = new Map((await deps.store.conversations(b.id)).map((c) => [c.conversationId, c]));
+  const tally: Record<string, number> = {
+    succeeded: 0,
+    errored: 0,
+    canceled: 0,
+    expired: 0,
+    requeued: 0,
+    unreadable: 0,
+    unknown: 0,
+    duplicate: 0,
+    already_done: 0,
+    missing: 0,
+  };
+  const seen = new Set<string>();
+  const succeeded: SucceededRecord[] = [];
+  const payloads = new Map<string, Uint8Array>();
+  const failures: { conversationId: string; error: string }[] = [];
+  const toRequeue: BatchConversation[] = [];
+  for (const line of readResults(bytes)) {
+    if (line.kind === "unreadable") {
+      tally.unreadable++;
+      logger.error("batch_result_unreadable", { batch_id: b.id, line: line.line, reason: line.reason });
+      continue;
+    }
+    const conv = convs.get(line.customId);
+    if (!conv) {
+      tally.unknown++;
+      logger.error("batch_result_unknown", { batch_id: b.id, custom_id: line.customId.slice(0, 64) });
+      continue;
+    }
+    if (seen.has(line.customId)) {
+      tally.duplicate++;
+      continue;
+    }
+    seen.add(line.customId);
+    tally[line.kind]++;
+    if (conv.status !== "batch_queued" || conv.batchId !== b.id) {
+      tally.already_done++;
+      continue;
+    }
+    switch (line.kind) {
+      case "succeeded": {
+        const m = line.message;
+        const body = new TextEncoder().encode(JSON.stringify(m));
+        const usage = (m.usage ?? {}) as Record<string, unknown>;
+        const model = typeof m.model === "string" ? m.model : null;
+        const stopReason = typeof m.stop_reason === "string" ? m.stop_reason : null;
+        payloads.set(conv.conversationId, body);
+        succeeded.push({
+          conversationId: conv.conversationId,
+          record: {
+            rawSha256: await sha256Hex(body),
+            stopReason,
+            model,
+            inputTokens: usageNumber(usage.input_tokens),
+            outputTokens: usageNumber(usage.output_tokens),
+            costUsd: estimateBatchCostUsd(model ?? b.model, {
+              input_tokens: usageNumber(usage.input_tokens),
+              output_tokens: usageNumber(usage.output_tokens),
+              cache_creation_input_tokens: usageNumber(usage.cache_creation_input_tokens),
+              cache_read_input_tokens: usageNumber(usage.cache_read_input_tokens),
+            }),
+            truncated: stopReason === "max_tokens" || stopReason === "model_context_window_exceeded",
+            attempts: b.requeueDepth + 1,
+          },
+        });
+        break;
+      }
+      case "errored":
+        failures.push({
+          conversationId: conv.conversationId,
+          error: `batch_errored: ${line.errorType}: ${line.message}`.slice(0, 1000),
+        });
+        break;
+      case "canceled":
+        failures.push({
+          conversationId: conv.conversationId,
+          error: "batch_canceled: the batch was canceled before this request was processed",
+        });
+        break;
+      case "expired":
+        if (b.requeueDepth < deps.settings.requeueExpired) {
+          toRequeue.push(conv);
+        } else {
+          failures.push({
+            conversationId: conv.conversationId,
+            error: `batch_expired: not processed within 24 hours (re-queued ${b.requeueDepth} time(s))`,
+          });
+        }
+        break;
+    }
+  }
+
+  let uploadFailures = 0;
+  let lastUploadError = "";
+  const CHUNK = 500;
+  for (let i = 0; i < succeeded.length; i += CHUNK) {
+    if (deps.clock.monotonic() > deadline) {
+      // Stop before the platform's wall clock does: everything so far is durable, the next run resumes.
+      throw new Retry(
+        `the run's time budget is spent after ${i} of ${succeeded.length} results; the next run resumes`,
+      );
+    }
+    const ids = await deps.store.recordSucceeded(b.id, succeeded.slice(i, i + CHUNK));
+    await mapLimit(ids, deps.settings.uploadConcurrency, async (id) => {
+      const conv = convs.get(id)!;
+      const body = payloads.get(id)!;
+      try {
+        await putOnce(
+          deps.raw,
+          rawObjectPath(conv.userId, id),
+          body,
+          await sha256Hex(body),
+          "application/json",
+        );
+      } catch (err) {
+        uploadFailures++;
+        lastUploadError = err instanceof Error ? err.message : String(err);
+      }
+    });
+  }
+  for (let i = 0; i < failures.length; i += 1000) {
+    await deps.store.markFailed(b.id, failures.slice(i, i + 1000));
+  }
+  if (toRequeue.length > 0) tally.requeued = await requeue(deps, b, toRequeue);
+  if (uploadFailures > 0) {
+    throw new Retry(
+      `${uploadFailures} raw upload(s) failed (last: ${lastUploadError}); the next run resumes`,
+    );
+  }
+  const missing = [...convs.values()].filter((c) =>
+    c.batchId === b.id && c.status === "batch_queued" && !seen.has(c.conversationId)
+  );
+  if (missing.length > 0) {
+    tally.missing = await deps.store.markFailed(
+      b.id,
+      missing.map((c) => ({
+        conversationId: c.conversationId,
+        error:
+          `batch_result_missing: no line for this request in the results file (sha256 ${b.resultsSha256})`,
+      })),
+    );
+    logger.error("batch_results_missing", { batch_id: b.id, missing: missing.length });
+  }
+  await deps.store.markCollected(b.id, { counts: tally, missing: tally.missing, unknown: tally.unknown });
+  return tally;
+}
+
+/**
+ * One batch, as far as it can go in this run: no new chunk of raw uploads starts after `deadline` (a
+ * `clock.monotonic()` value; by default the run budget from now), so the run ends before the platform's wall
+ * clock ends it.
+ */
+export async function collectBatch(
+  deps: CollectDeps,
+  batch: BatchRecord,
+  deadline = deps.clock.monotonic() + deps.settings.runBudgetMs,
+): Promise<BatchOutcome> {
+  let b = batch;
+  if (b.state === "submitting" || b.anthropicBatchId === null) {
+    return { batch_id: b.id, outcome: "waiting", state: b.state };
+  }
+  try {
+    let remote: RemoteBatch | null = null;
+    let bytes: Uint8Array | null = null;
+    if (b.state === "in_progress" || b.state === "canceling" || b.state === "ended") {
+      const got = await deps.api.retrieve(b.anthropicBatchId);
+      if (!got.ok && got.failure.status === 404) {
+        const error = `batch_not_found: Anthropic no longer knows batch ${b.anthropicBatchId}`;
+        const failed = await deps.store.markLost(b.id, error);
+        logger.error("batch_lost", {
+          batch_id: b.id,
+          anthropic_batch_id: b.anthropicBatchId,
+          conversations: failed,
+        });
+        return { batch_id: b.id, outcome: "waiting", state: "failed" };
+      }
+      if (!got.ok) throw new Retry(`retrieve failed: ${got.failure.message}`);
+      remote = got.value;
+      await deps.store.recordPoll(b.id, stateOf(remote), remote.counts, remote.endedAt);
+      if (remote.status !== "ended") return { batch_id: b.id, outcome: "waiting", state: remote.status };
+      bytes = await storeResults(deps, b, remote);
+      b = (await deps.store.record(b.id)) ?? b;
+    }
+    if (b.state !== "results_stored") return { batch_id: b.id, outcome: "waiting", state: b.state };
+    if (bytes === null || (await sha256Hex(bytes)) !== b.resultsSha256) {
+      bytes = await readStoredResults(deps, b);
+    }
+    const tally = await split(deps, b, bytes, deadline);
+    logger.info("batch_collected", { batch_id: b.id, ...tally });
+    return { batch_id: b.id, outcome: "collected", tally };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    if (!(err instanceof Retry)) {
+      logger.error("batch_collect_failed", { batch_id: b.id, error: err as Error });
+    } else logger.warn("batch_collect_retry", { batch_id: b.id, error });
+    await deps.store.recordCollectError(b.id, error.slice(0, 1000)).catch(() => {});
+    return { batch_id: b.id, outcome: "retry", error };
+  }
+}
+
+/** One collector run: stale submits failed, then open batches (least recently polled first) within the budget. */
+export async function collectBatches(deps: CollectDeps): Promise<CollectSummary> {
+  const started = deps.clock.monotonic();
+  const stale = await deps.store.failStaleSubmits(deps.settings.staleSubmitMs);
+  const open = await deps.store.openBatches(deps.settings.batchesPerRun);
+  const batches: BatchOutcome[] = [];
+  for (const b of open) {
+    if (deps.clock.monotonic() - started > deps.settings.runBudgetMs) break;
+    batches.push(await collectBatch(deps, b, started + deps.settings.runBudgetMs));
+  }
+  return { stale_submits_failed: stale, batches };
+}

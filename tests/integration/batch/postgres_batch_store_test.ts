@@ -1,0 +1,254 @@
+/**
+ * The batch store against the real local PostgreSQL: the guarded transitions of a batch and of its
+ * `batch_queued` conversations, idempotent inserts, re-queue, stale submits and the budget settled once.
+ */
+import assert from "node:assert/strict";
+import { postgresBatchStore } from "../../../shared/adapters/postgres_batch_store.ts";
+import type { NewBatch } from "../../../shared/batch/batch_store.ts";
+import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
+import { createTestUser as newUser, sql, stackTest } from "../../support/stack.ts";
+
+/** A fresh user whose batches are closed when the test ends (the stack's own collector must not poll them). */
+const users: string[] = [];
+async function createTestUser() {
+  const u = await newUser();
+  users.push(u.id);
+  return u;
+}
+
+stackTest(
+  "postgres batch store: markLost fails an open batch and its queued conversations, once",
+  async () => {
+    const store = postgresBatchStore(sql());
+    const user = await createTestUser();
+    const b = newBatch(user.id);
+    const convs = [conv(user.id)];
+    await store.insertBatch(b, convs);
+    await store.markSubmitted(b.batchId, {
+      id: "msgbatch_t_" + b.batchId,
+      expiresAt: new Date(),
+      createdAt: new Date(),
+    });
+    assert.equal(await store.markLost(b.batchId, "batch_not_found: test"), 1);
+    assert.equal(await store.markLost(b.batchId, "batch_not_found: test"), 0);
+  },
+);
+import { SEED } from "../generate/_helpers.ts";
+
+const record = (sha: string) => ({
+  rawSha256: sha,
+  stopReason: "end_turn",
+  model: "claude-sonnet-4-5",
+  inputTokens: 100,
+  outputTokens: 200,
+  costUsd: 0.00165,
+  truncated: false,
+  attempts: 1,
+});
+
+function newBatch(userId: string, over: Partial<NewBatch> = {}): NewBatch {
+  return {
+    batchId: crypto.randomUUID(),
+    userId,
+    model: "claude-sonnet-4-5",
+    requestCount: 3,
+    idempotencyKey: null,
+    requestHash: "a".repeat(64),
+    tokensReserved: 0,
+    tokensWindowStart: null,
+    requeueOf: null,
+    requeueDepth: 0,
+    ...over,
+  };
+}
+
+function conv(userId: string): NewConversation {
+  return {
+    conversationId: crypto.randomUUID(),
+    userId,
+    personaId: SEED.persona,
+    emotionalArcId: SEED.arc,
+    trainingTopicId: SEED.topic,
+    templateId: null,
+    personaKey: "p",
+    emotionalArcKey: "a",
+    topicKey: "t",
+    tier: "template",
+    snapshot: { prompt: "p" },
+    model: "claude-sonnet-4-5",
+    idempotencyKey: null,
+    requestHash: "b".repeat(64),
+  };
+}
+
+stackTest(
+  "postgres batch store: insert, submit, poll, results, split and collect, each guarded",
+  async () => {
+    const store = postgresBatchStore(sql());
+    const user = await createTestUser();
+    const b = newBatch(user.id, { idempotencyKey: "k-" + crypto.randomUUID() });
+    const convs = [conv(user.id), conv(user.id), conv(user.id)];
+    assert.deepEqual(await store.insertBatch(b, convs), { inserted: true });
+    const again = await store.insertBatch({ ...b, batchId: crypto.randomUUID() }, [conv(user.id)]);
+    assert.equal(again.inserted, false, "the same Idempotency-Key finds the first batch");
+    const [row] = await sql()`select processing_status, source, batch_id::text from public.conversations
+                             where conversation_id = ${convs[0].conversationId}`;
+    assert.deepEqual(row, { processing_status: "batch_queued", source: "generated", batch_id: b.batchId });
+
+    assert.equal(
+      await store.markSubmitted(b.batchId, {
+        id: "msgbatch_t_" + b.batchId,
+        expiresAt: new Date(),
+        createdAt: new Date(),
+      }),
+      true,
+    );
+    assert.equal(
+      await store.markSubmitted(b.batchId, { id: "x", expiresAt: new Date(), createdAt: new Date() }),
+      false,
+    );
+    await store.recordPoll(b.batchId, "ended", {
+      processing: 0,
+      succeeded: 2,
+      errored: 1,
+      canceled: 0,
+      expired: 0,
+    }, new Date());
+    const parts = [{ path: "p/part-0001.jsonl", sha256: "c".repeat(64), size: 10, lines: 3 }];
+    const rec = await store.recordResults(b.batchId, { sha256: "d".repeat(64), size: 10, lines: 3, parts });
+    assert.equal(rec?.state, "results_stored");
+    const second = await store.recordResults(b.batchId, {
+      sha256: "e".repeat(64),
+      size: 10,
+      lines: 3,
+      parts,
+    });
+    assert.equal(second?.resultsSha256, "d".repeat(64), "the first results file stays the record");
+
+    const ids = await store.recordSucceeded(b.batchId, [
+      { conversationId: convs[0].conversationId, record: record("f".repeat(64)) },
+    ]);
+    assert.deepEqual(ids, [convs[0].conversationId]);
+    assert.equal(
+      await store.markFailed(b.batchId, [{
+        conversationId: convs[1].conversationId,
+        error: "batch_errored: x",
+      }]),
+      1,
+    );
+    assert.equal(
+      await store.markFailed(b.batchId, [{ conversationId: convs[1].conversationId, error: "again" }]),
+      0,
+    );
+    const listed = await store.conversations(b.batchId);
+    assert.equal(listed.length, 3);
+    const view = await store.get(b.batchId, user.id);
+    assert.deepEqual(view?.conversation_counts, { batch_queued: 2, generation_failed: 1 });
+    assert.equal(await store.get(b.batchId, crypto.randomUUID()), null, "another user's batch is not found");
+
+    assert.equal(
+      await store.markCollected(b.batchId, { counts: { succeeded: 1 }, missing: 0, unknown: 0 }),
+      true,
+    );
+    assert.equal(
+      await store.markCollected(b.batchId, { counts: { succeeded: 1 }, missing: 0, unknown: 0 }),
+      false,
+    );
+    assert.equal((await store.list(user.id, 10))[0].state, "collected");
+  },
+);
+
+stackTest(
+  "postgres batch store: a failed submit fails its conversations; re-queue moves the expired ones",
+  async () => {
+    const store = postgresBatchStore(sql());
+    const user = await createTestUser();
+    const b = newBatch(user.id);
+    const convs = [conv(user.id), conv(user.id)];
+    await store.insertBatch(b, convs);
+    await store.markSubmitted(b.batchId, {
+      id: "msgbatch_t_" + b.batchId,
+      expiresAt: new Date(),
+      createdAt: new Date(),
+    });
+    const moved = await store.insertRequeue(
+      newBatch(user.id, { requeueOf: b.batchId, requeueDepth: 1, requestCount: 1 }),
+      [
+        convs[0].conversationId,
+      ],
+    );
+    assert.equal(moved, 1);
+    assert.equal(
+      (await store.conversations(b.batchId)).length,
+      2,
+      "the re-queued one is still known to its first batch",
+    );
+
+    const c = newBatch(user.id);
+    const cc = [conv(user.id)];
+    await store.insertBatch(c, cc);
+    assert.equal(await store.markSubmitFailed(c.batchId, "batch_not_submitted: test"), 1);
+    const [row] = await sql()`select processing_status, generation_error from public.conversations
+                             where conversation_id = ${cc[0].conversationId}`;
+    assert.deepEqual(row, {
+      processing_status: "generation_failed",
+      generation_error: "batch_not_submitted: test",
+    });
+  },
+);
+
+stackTest("postgres batch store: a reserved budget is settled to the output tokens used, once", async () => {
+  const store = postgresBatchStore(sql());
+  const user = await createTestUser();
+  const r = await store.reserve({ userId: user.id, requests: 2, tokens: 8000, isService: false });
+  assert.ok(r.allowed && r.tokensCharged);
+  const b = newBatch(user.id, { tokensReserved: 8000, tokensWindowStart: r.tokensWindowStart });
+  const convs = [conv(user.id), conv(user.id)];
+  await store.insertBatch(b, convs);
+  await store.markSubmitted(b.batchId, {
+    id: "msgbatch_t_" + b.batchId,
+    expiresAt: new Date(),
+    createdAt: new Date(),
+  });
+  await store.recordPoll(b.batchId, "ended", {
+    processing: 0,
+    succeeded: 2,
+    errored: 0,
+    canceled: 0,
+    expired: 0,
+  }, new Date());
+  await store.recordResults(b.batchId, { sha256: "d".repeat(64), size: 1, lines: 2, parts: [] });
+  await store.recordSucceeded(
+    b.batchId,
+    convs.map((c) => ({ conversationId: c.conversationId, record: record("f".repeat(64)) })),
+  );
+  await store.markCollected(b.batchId, { counts: {}, missing: 0, unknown: 0 });
+  const [{ used }] = await sql()`select used::int from private.usage_counters
+                                  where user_id = ${user.id} and limit_name = 'generate_output_tokens_per_day'`;
+  assert.equal(used, 400, "8000 reserved, 2 × 200 used");
+});
+
+stackTest(
+  "postgres batch store: a submit that never got its Anthropic id is failed after the stale delay",
+  async () => {
+    const store = postgresBatchStore(sql());
+    const user = await createTestUser();
+    const b = newBatch(user.id);
+    const convs = [conv(user.id)];
+    await store.insertBatch(b, convs);
+    await sql()`update public.generation_batches set created_at = now() - interval '1 hour' where id = ${b.batchId}`;
+    assert.ok(await store.failStaleSubmits(15 * 60_000) >= 1);
+    const [row] = await sql()`select processing_status from public.conversations
+                             where conversation_id = ${convs[0].conversationId}`;
+    assert.equal(row.processing_status, "generation_failed");
+  },
+);
+
+stackTest("postgres batch store: (cleanup) the test batches are closed", async () => {
+  for (const id of users) {
+    await sql()`update public.conversations set processing_status = 'generation_failed', generation_error = 'test'
+                 where user_id = ${id} and processing_status = 'batch_queued'`;
+    await sql()`update public.generation_batches set state = 'failed' where user_id = ${id}
+                  and state not in ('collected', 'failed')`;
+  }
+});

@@ -1,0 +1,68 @@
+/**
+ * The Batches adapter over the real SDK with the stand-in as its `fetch` (no stack): create, retrieve,
+ * cancel, the results file as raw bytes, a cut download as a failure, and HTTP errors as values.
+ */
+import assert from "node:assert/strict";
+import { anthropicBatchApi } from "../../../shared/adapters/anthropic_batch_api.ts";
+import { createStandin } from "../../../local/claude_standin/server.ts";
+
+const HOST = "http://standin.test:4242";
+
+function setup() {
+  let now = Date.parse("2026-12-03T06:00:00.000Z");
+  const standin = createStandin({ now: () => now });
+  const fetch = (input: RequestInfo | URL, init?: RequestInit) => standin.handler(new Request(input, init));
+  const api = anthropicBatchApi({
+    apiKey: "sk-ant-local-test",
+    baseURL: HOST,
+    timeoutMs: 10_000,
+    fetch,
+    maxRetries: 0,
+  });
+  const admin = (path: string, body: unknown) =>
+    standin.handler(new Request(`${HOST}/__admin/${path}`, { method: "POST", body: JSON.stringify(body) }));
+  return { api, admin, advance: (ms: number) => (now += ms) };
+}
+
+const params = {
+  model: "claude-sonnet-4-5",
+  max_tokens: 2048,
+  messages: [{ role: "user", content: "Topic: 401(k)" }],
+};
+
+Deno.test("anthropicBatchApi() creates, retrieves and downloads the results file byte for byte", async () => {
+  const { api, advance } = setup();
+  const created = await api.create([{ custom_id: "a", params }, { custom_id: "b", params }]);
+  assert.ok(created.ok);
+  assert.equal(created.value.status, "in_progress");
+  advance(60_000);
+  const got = await api.retrieve(created.value.id);
+  assert.ok(got.ok);
+  assert.equal(got.value.status, "ended");
+  assert.ok(got.value.resultsUrl);
+  const file = await api.downloadResults(got.value);
+  assert.ok(file.ok);
+  const lines = new TextDecoder().decode(file.value).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.custom_id).sort(), ["a", "b"]);
+});
+
+Deno.test("anthropicBatchApi() reports a cut download and an unknown batch as failures, never throws", async () => {
+  const { api, admin, advance } = setup();
+  const created = await api.create([{ custom_id: "a", params }, { custom_id: "b", params }, {
+    custom_id: "c",
+    params,
+  }]);
+  assert.ok(created.ok);
+  advance(60_000);
+  const got = await api.retrieve(created.value.id);
+  assert.ok(got.ok);
+  await admin("batches/fault", { cut_after_lines: 1 });
+  const cut = await api.downloadResults(got.value);
+  assert.equal(cut.ok, false);
+  const missing = await api.retrieve("msgbatch_nope");
+  assert.ok(!missing.ok);
+  assert.equal(missing.failure.status, 404);
+  assert.equal(missing.failure.kind, "failed");
+  const cancel = await api.cancel(created.value.id);
+  assert.ok(!cancel.ok, "an ended batch cannot be canceled");
+});
