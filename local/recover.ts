@@ -70,13 +70,17 @@ export async function partsFromManagementApi(
 ): Promise<LoggedPart[]> {
   const parts: LoggedPart[] = [];
   const hour = 3_600_000;
-  for (let t = opts.since.getTime(); t < opts.until.getTime(); t += hour) {
+  const minute = 60_000;
+  // Whole minutes: the endpoint rounds to the minute, so unaligned edges could leave a gap between two queries.
+  const since = Math.floor(opts.since.getTime() / minute) * minute;
+  const until = Math.ceil(opts.until.getTime() / minute) * minute;
+  for (let t = since; t < until; t += hour) {
     const url = new URL(`${opts.apiUrl}/v1/projects/${opts.projectRef}/analytics/endpoints/logs.all`);
     url.searchParams.set("sql", LOGS_SQL);
     url.searchParams.set("iso_timestamp_start", new Date(t).toISOString());
     url.searchParams.set(
       "iso_timestamp_end",
-      new Date(Math.min(t + hour, opts.until.getTime())).toISOString(),
+      new Date(Math.min(t + hour, until)).toISOString(),
     );
     const res = await io.fetch(url, { headers: { authorization: `Bearer ${opts.token}` } });
     const text = await res.text();

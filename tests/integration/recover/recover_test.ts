@@ -10,6 +10,7 @@ import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { makeConversation, render, textResponse } from "../../fixtures/parse/samples.ts";
 import { runDeno } from "../../support/run_deno.ts";
+import { MOCK_ACCESS_TOKEN, startMockManagementApi } from "../../support/management_api_mock.ts";
 import { createTestUser, eventually, serviceClient, sql, stackTest } from "../../support/stack.ts";
 import { ensurePipelineSecrets } from "../generate/_helpers.ts";
 
@@ -111,5 +112,52 @@ stackTest(
     const again = JSON.parse(second.stdout) as Array<{ action: string }>;
     assert.equal(again.filter((i) => i.action !== "skipped").length, 0, second.stdout);
     await Deno.remove(file);
+  },
+);
+
+stackTest(
+  "deno task recover --project-ref reads the logged lines through the Management API's logs endpoint",
+  async () => {
+    await ensurePipelineSecrets();
+    const user = await createTestUser();
+    const lost = await insertRow(user.id, "generation_failed", "worker_lost");
+    const body = textResponse(render(makeConversation(77, { turns: 6, sentences: 40 }), false).text);
+    const api = startMockManagementApi("recoverref");
+    try {
+      // Whole minutes, so the three hours are three queries.
+      const now = Math.floor(Date.now() / 60_000) * 60_000;
+      const at = new Date(now - 90 * 60_000);
+      for (const l of await loggedLines(lost, body, false)) api.functionLogs.push({ at, event_message: l });
+      api.functionLogs.push({ at, event_message: '{"event":"raw_written_ahead"}' });
+      const run = await runDeno(
+        [
+          "task",
+          "-q",
+          "recover",
+          "--project-ref",
+          "recoverref",
+          "--since",
+          new Date(now - 3 * 3_600_000).toISOString(),
+          "--until",
+          new Date(now).toISOString(),
+          "--json",
+        ],
+        { env: { SUPABASE_ACCESS_TOKEN: MOCK_ACCESS_TOKEN, SUPABASE_API_URL: api.url } },
+      );
+      assert.equal(run.code, 0, run.out);
+      const items = JSON.parse(run.stdout) as Array<{ conversation_id: string; action: string }>;
+      assert.deepEqual(items.map((i) => [i.conversation_id, i.action]), [[lost, "restored"]]);
+      assert.equal(api.logQueries.length, 3, "one query per hour");
+      assert.ok(api.logQueries.every((q) => /from function_logs/.test(q.sql)));
+      assert.deepEqual(api.unexpected, []);
+      const row = await eventually(async () => {
+        const [r] = await sql()<{ processing_status: string }[]>`
+        select processing_status from public.conversations where conversation_id = ${lost}`;
+        return r.processing_status === "completed" ? r : null;
+      }, { timeoutMs: 20_000, what: "the recovered row parsed" });
+      assert.equal(row.processing_status, "completed");
+    } finally {
+      await api.close();
+    }
   },
 );
