@@ -30,7 +30,7 @@ import { logger, RUNBOOK_LINES } from "../log.ts";
 import type { Clock } from "../pipeline/clock.ts";
 import type { ObjectStore } from "../pipeline/object_store.ts";
 import { rawObjectPath } from "../pipeline/object_paths.ts";
-import { sha256Hex } from "../pipeline/sha256.ts";
+import { sha256HexSync } from "../pipeline/sha256.ts";
 import type { PhaseTimer } from "../http/server_timing.ts";
 
 export interface PersistRawDeps {
@@ -66,7 +66,8 @@ export async function persistRaw(
   const { conversationId, userId } = conversation;
   const answer = call.answer;
   const bytes = new TextEncoder().encode(answer.body);
-  const sha256 = await sha256Hex(bytes);
+  // Synchronous: no turn of the event loop between the last byte and the first durable store (the log-ahead).
+  const sha256 = sha256HexSync(bytes);
   const path = rawObjectPath(userId, conversationId);
   const input: WriteAheadInput = {
     conversationId,
