@@ -16,7 +16,9 @@
  * - `unsaved`: neither Storage nor the database took them: the body went to the function logs at error level, in
  *   chunks under the log line limit.
  *
- * A kill at any point after the write-ahead committed leaves the bytes in the spool for the flush.
+ * A kill at any point after the write-ahead committed leaves the bytes in the spool for the flush; a kill while
+ * a slow write-ahead is still running, once the log-ahead has logged the body (shared/generate/log_ahead.ts),
+ * leaves them in the function log for `deno task recover`.
  *
  * used by: shared/generate/generate.ts; next: shared/generate/answer.ts
  */
