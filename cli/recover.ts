@@ -5,7 +5,9 @@
  * "Raw first") whose worker died before the database or Storage took them: for each body that reassembles and
  * matches its sha256, whose row is still `generating` or closed as `generation_failed` with `worker_lost`, and
  * that has no raw object yet, the body is uploaded write-once to raw/{user_id}/{conversation_id}.json with the
- * service key; the storage trigger marks the row `raw_stored`, the parse runs, and `worker_lost` is cleared.
+ * service key, after the logged metadata (sha256, stop reason, model, tokens, cost) is recorded on the row
+ * (private.record_recovered_answer); the storage trigger marks the row `raw_stored`, the parse runs (checking
+ * the sha256), and `worker_lost` is cleared.
  * Running it again changes nothing. Prints one line per logged answer: restored, would_restore (--dry-run),
  * skipped (and why: incomplete, mismatched, row already further, object exists) or failed.
  *
@@ -39,6 +41,7 @@ import {
 } from "../local/recover.ts";
 import { supabaseObjectStore } from "../shared/adapters/supabase_object_store.ts";
 import { createSql } from "../shared/adapters/postgres_sql.ts";
+import { estimateCostUsd } from "../shared/generate/cost.ts";
 import type { LoggedPart } from "../shared/recover/assemble.ts";
 
 const { values } = parseCli("recover", import.meta.url, {
@@ -100,6 +103,19 @@ const target: RecoverTarget = {
       select conversation_id::text, user_id::text, processing_status, generation_error_code, raw_response_path
         from public.conversations where conversation_id = any(${ids}::uuid[])`;
     return rowSchema.array().parse(rows);
+  },
+  async recordAnswer(a) {
+    const model = a.meta?.model ?? null;
+    const usage = {
+      input_tokens: a.meta?.usage.input_tokens ?? 0,
+      output_tokens: a.meta?.usage.output_tokens ?? 0,
+    };
+    const [r] = await sql`
+      select private.record_recovered_answer(
+        ${a.conversationId}::uuid, ${a.rawSha256}, ${a.meta?.stop_reason ?? null}, ${model},
+        ${a.meta?.usage.input_tokens ?? null}::int, ${a.meta?.usage.output_tokens ?? null}::int,
+        ${a.meta ? estimateCostUsd(model, usage) : null}::numeric, ${a.meta?.truncated ?? false}) as ok`;
+    return r.ok === true;
   },
   upload: (path, bytes) => store.upload(path, bytes, { upsert: false, contentType: "application/json" }),
 };

@@ -3,10 +3,11 @@
  * (shared/generate/log_ahead.ts) from a file or the Management API, reassemble them (shared/recover/assemble.ts),
  * and store each body whose answer the database does not have — a row still `generating`, or closed as
  * `generation_failed` with `worker_lost` — write-once at its raw path with the service key, as the sweeper's
- * flush does. The storage trigger (20251119000000) then marks the row `raw_stored` and wakes the parse, and
- * 20251203000100 clears `worker_lost`. No metadata is written first: the raw object is Claude's message itself
- * (model, usage, stop_reason inside), the parse reads it with the row's `raw_sha256` null (nothing to compare
- * against, as after a write-ahead the database refused), and records what it finds.
+ * flush does. First the logged metadata goes on the row (private.record_recovered_answer, 20251211000000:
+ * sha256, stop_reason, model, tokens, cost, truncated — what the write-ahead would have recorded), so the parse
+ * verifies the bytes against the logged sha256 and the row carries the billed usage; the parse alone would record
+ * only the sha256 and stop_reason. Then the upload: the storage trigger (20251119000000) marks the row
+ * `raw_stored` and wakes the parse, and 20251203000100 clears `worker_lost`.
  *
  * Idempotent: a row that is no longer `generating`/`worker_lost`, or whose raw object exists, is skipped, and
  * the upload is write-once.
@@ -29,6 +30,8 @@ export type RecoverRow = z.infer<typeof rowSchema>;
 /** Where recovery reads rows and writes objects (the service key's REST and Storage; fakes in tests). */
 export interface RecoverTarget {
   rows(conversationIds: string[]): Promise<RecoverRow[]>;
+  /** private.record_recovered_answer: false when the row no longer needs it (or records another sha256). */
+  recordAnswer(answer: Extract<Assembly, { kind: "complete" }>): Promise<boolean>;
   upload(path: string, bytes: Uint8Array): Promise<UploadResult>;
 }
 
@@ -164,6 +167,10 @@ export async function recoverBodies(
     const item = { ...base, path, size: a.raw.byteLength };
     if (opts.dryRun) {
       out.push({ ...item, action: "would_restore", reason: `row is ${row.processing_status}` });
+      continue;
+    }
+    if (!(await target.recordAnswer(a))) {
+      out.push({ ...item, action: "skipped", reason: "row moved on or records another sha256" });
       continue;
     }
     const up = await target.upload(path, a.raw);

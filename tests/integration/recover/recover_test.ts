@@ -102,6 +102,16 @@ stackTest(
       }, { timeoutMs: 20_000, what: `conversation ${id} parsed` });
       assert.equal(row.processing_status, "completed");
       assert.equal(row.generation_error_code, null, "worker_lost is cleared");
+      const [meta] = await sql()<
+        { raw_sha256: string; input_tokens: number; output_tokens: number; stop_reason: string }[]
+      >`
+      select raw_sha256, input_tokens, output_tokens, stop_reason from public.conversations
+       where conversation_id = ${id}`;
+      assert.deepEqual(
+        [meta.raw_sha256, meta.input_tokens, meta.output_tokens, meta.stop_reason],
+        [await sha256Hex(new TextEncoder().encode(bodies.get(id)!)), 9, 99, "end_turn"],
+        "the logged metadata is on the row",
+      );
     }
     const [untouched] = await sql()<{ processing_status: string }[]>`
     select processing_status from public.conversations where conversation_id = ${done}`;
