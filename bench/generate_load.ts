@@ -4,10 +4,12 @@
  * (`raw_store`) and the database (`db`) around the Claude call, read from each response's Server-Timing header,
  * at several concurrency levels against the local stack with the Claude stand-in at zero latency. With
  * `--in-process` it also collects each request's in-memory window (`memory_window_ms` of the `raw_written_ahead`
- * log line: from the last stream event to the write-ahead's commit) and the stream checkpoints written.
+ * log line: from the last stream event to the write-ahead's commit), the durable window (`durable_window_ms`:
+ * to the first durable store, the write-ahead or the log-ahead, whichever came first), how many answers the
+ * log-ahead logged (`--log-ahead-ms`, default 3: GENERATE_LOG_AHEAD_MS; -1 off) and the checkpoints written.
  *
  *   deno task bench:generate [--levels 1,10,50] [--requests 200] [--warmup 20] [--no-parse] [--in-process]
- *                            [--behavior clean|slow:1000|…] [--stagger-ms 1000]
+ *                            [--behavior clean|slow:1000|…] [--stagger-ms 1000] [--log-ahead-ms 3]
  *
  * Requests go through the gateway like a client's (user JWT, verify_jwt on), with `Prefer: respond-async` so the
  * parse wait is not part of the measure. The parse itself still runs in the background (trigger → pg_net →
@@ -121,10 +123,13 @@ const { values } = parseCli("bench:generate", import.meta.url, {
   "stagger-ms": { type: "string", default: "0" },
   "checkpoint-ms": { type: "string", default: "5000" },
   "checkpoint-chars": { type: "string", default: "32768" },
+  "log-ahead-ms": { type: "string", default: "3" },
 });
 
 /** In-process only: the write-ahead log lines (in-memory window, checkpoints) of the requests being measured. */
 const windows: number[] = [];
+const durables: number[] = [];
+let logAheads = 0;
 const checkpoints: { written: number; writeMs: number } = { written: 0, writeMs: 0 };
 
 await ensurePipelineSecrets();
@@ -139,6 +144,8 @@ if (values["in-process"]) {
     if (!line.includes('"raw_written_ahead"')) return;
     const l = JSON.parse(line);
     windows.push(Number(l.memory_window_ms));
+    if (l.durable_window_ms !== undefined) durables.push(Number(l.durable_window_ms));
+    if (l.log_ahead_parts !== undefined) logAheads++;
     checkpoints.written += Number(l.checkpoints ?? 0);
     checkpoints.writeMs += Number(l.checkpoint_write_ms ?? 0);
   });
@@ -167,6 +174,7 @@ if (values["in-process"]) {
         checkpointEveryMs: Number(values["checkpoint-ms"]),
         checkpointEveryChars: Number(values["checkpoint-chars"]),
         checkpointLeaseMs: 420_000,
+        logAheadAfterMs: Number(values["log-ahead-ms"]),
       },
       serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
       limits: postgresUsageLimiter(db),
@@ -193,6 +201,8 @@ const rows: string[] = [];
 for (const level of String(values.levels).split(",").map(Number)) {
   const total = Math.max(Number(values.requests), level * 4);
   windows.length = 0;
+  durables.length = 0;
+  logAheads = 0;
   checkpoints.written = 0;
   checkpoints.writeMs = 0;
   const started = performance.now();
@@ -202,6 +212,7 @@ for (const level of String(values.levels).split(",").map(Number)) {
   const o = stats(ok.map((s) => s.overhead));
   const wa = stats(ok.map((s) => s.writeAhead));
   const mw = stats(windows);
+  const dw = stats(durables);
   const r = stats(ok.map((s) => s.rawStore));
   const d = stats(ok.map((s) => s.db));
   const c = stats(ok.map((s) => s.claude));
@@ -211,7 +222,9 @@ for (const level of String(values.levels).split(",").map(Number)) {
     `| ${level} | ${total} | ${total - ok.length} | ${f(o.p50)} | ${f(o.p99)} | ${f(wa.p50)} / ${
       f(wa.p99)
     } | ` +
-      `${windows.length ? `${f(mw.p50)} / ${f(mw.p99)} / ${f(mw.max)}` : "n/a"} | ${checkpoints.written} | ` +
+      `${windows.length ? `${f(mw.p50)} / ${f(mw.p99)} / ${f(mw.max)}` : "n/a"} | ` +
+      `${durables.length ? `${f(dw.p50)} / ${f(dw.p99)} / ${f(dw.max)}` : "n/a"} | ${logAheads} | ` +
+      `${checkpoints.written} | ` +
       `${f(r.p50)} / ${f(r.p99)} | ` +
       `${f(d.p50)} / ${f(d.p99)} | ${f(c.p50)} | ${f(w.p50)} / ${f(w.p99)} | ${
         (ok.length / seconds).toFixed(0)
@@ -222,9 +235,9 @@ for (const level of String(values.levels).split(",").map(Number)) {
 
 const header = [
   "| concurrency | requests | errors | overhead p50 (ms) | overhead p99 (ms) | write_ahead p50 / p99 | " +
-  "in-memory window p50 / p99 / max | checkpoints | raw_store p50 / p99 | db p50 / p99 | claude p50 | " +
+  "write-ahead window p50 / p99 / max | durable window p50 / p99 / max | log-ahead logged | checkpoints | raw_store p50 / p99 | db p50 / p99 | claude p50 | " +
   "wall p50 / p99 | req/s |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
 ];
 console.log([...header, ...rows].join("\n"));
 if (!values["in-process"]) {

@@ -27,6 +27,11 @@ export const DEFAULTS = {
   /** Stream checkpoints: at most every 5 s or 32,768 characters of new content (docs/GENERATE.md). */
   checkpointEveryMs: 5000,
   checkpointEveryChars: 32_768,
+  /**
+   * The log-ahead (shared/generate/log_ahead.ts): the body goes to the function log when the write-ahead has not
+   * committed this long after it started. 0 logs every answer; -1 (or `off`) never.
+   */
+  logAheadAfterMs: 3,
   /** Past the paid plans' 400 s wall clock: when it ends, the streaming worker is surely gone. */
   checkpointLeaseMs: 420_000,
 } as const;
@@ -54,6 +59,7 @@ export interface GenerateSettings {
   checkpointEveryMs: number;
   checkpointEveryChars: number;
   checkpointLeaseMs: number;
+  logAheadAfterMs: number;
 }
 
 const schema = z.object({
@@ -127,6 +133,12 @@ export function settingsFromEnv(env: EnvSource): { claude: ClaudeSettings; gener
       1000,
       3_600_000,
     ),
+    logAheadAfterMs: DEFAULTS.logAheadAfterMs,
   };
+  const logAheadRaw = env.get("GENERATE_LOG_AHEAD_MS");
+  const logAheadOff = ["off", "-1"].includes(logAheadRaw?.trim().toLowerCase() ?? "");
+  generate.logAheadAfterMs = logAheadOff
+    ? -1
+    : intFromEnv(env, "GENERATE_LOG_AHEAD_MS", DEFAULTS.logAheadAfterMs, 0, 60_000);
   return { claude, generate };
 }

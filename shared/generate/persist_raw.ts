@@ -16,7 +16,9 @@
  * - `unsaved`: neither Storage nor the database took them: the body went to the function logs at error level, in
  *   chunks under the log line limit.
  *
- * A kill at any point after the write-ahead committed leaves the bytes in the spool for the flush.
+ * A kill at any point after the write-ahead committed leaves the bytes in the spool for the flush; a kill while
+ * a slow write-ahead is still running, once the log-ahead has logged the body (shared/generate/log_ahead.ts),
+ * leaves them in the function log for `deno task recover`.
  *
  * used by: shared/generate/generate.ts; next: shared/generate/answer.ts
  */
@@ -30,7 +32,7 @@ import { logger, RUNBOOK_LINES } from "../log.ts";
 import type { Clock } from "../pipeline/clock.ts";
 import type { ObjectStore } from "../pipeline/object_store.ts";
 import { rawObjectPath } from "../pipeline/object_paths.ts";
-import { sha256Hex } from "../pipeline/sha256.ts";
+import { sha256HexSync } from "../pipeline/sha256.ts";
 import type { PhaseTimer } from "../http/server_timing.ts";
 
 export interface PersistRawDeps {
@@ -66,7 +68,8 @@ export async function persistRaw(
   const { conversationId, userId } = conversation;
   const answer = call.answer;
   const bytes = new TextEncoder().encode(answer.body);
-  const sha256 = await sha256Hex(bytes);
+  // Synchronous: no turn of the event loop between the last byte and the first durable store (the log-ahead).
+  const sha256 = sha256HexSync(bytes);
   const path = rawObjectPath(userId, conversationId);
   const input: WriteAheadInput = {
     conversationId,

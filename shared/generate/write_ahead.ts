@@ -9,18 +9,27 @@
  * answer becomes durable as soon as either store answers. Storage itself needs the database, so during a
  * PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
  *
+ * The log-ahead (shared/generate/log_ahead.ts) bounds that window when the statement is slow: if it has not
+ * committed `logAheadAfterMs` after it started (default 3 ms; 0 logs every answer; -1, or `off` in the
+ * environment, never logs), the body goes to the function log as `raw_response_logged` lines, synchronously,
+ * and `deno task recover` can store it from there should the worker then die. `raw_written_ahead` then carries
+ * `log_ahead_parts` and `log_ahead_ms` (last byte → the log written), and `durable_window_ms` is the smaller of
+ * that and `memory_window_ms`: the time the answer existed only in memory.
+ *
  * used by: shared/generate/persist_raw.ts; docs/GENERATE.md "Raw first"
  */
 import type { ConversationRepo, WriteAheadInput } from "./conversation_repo.ts";
 import type { CheckpointStats } from "./checkpoint.ts";
 import { logger } from "../log.ts";
+import { logAhead } from "./log_ahead.ts";
 import type { Clock } from "../pipeline/clock.ts";
 import type { PhaseTimer } from "../http/server_timing.ts";
 
 export interface WriteAheadDeps {
   repo: ConversationRepo;
   clock: Clock;
-  config: { writeAheadLeaseMs: number };
+  /** `logAheadAfterMs`: see the header (-1: off, 0: always, > 0: when the statement is slower than that). */
+  config: { writeAheadLeaseMs: number; logAheadAfterMs: number };
 }
 
 /** Where the write-ahead stands while the upload runs, read when the upload has ended. */
@@ -50,8 +59,36 @@ export async function writeAhead(
   const windowMs = () => Math.round((clock.monotonic() - window.lastByteAt) * 100) / 100;
   let written = false;
   let refused = false;
+  // The log-ahead: written once, only while the first write-ahead attempt has not ended.
+  let firstEnded = false;
+  let logged: { parts: number; ms: number } | null = null;
+  const logNow = () => {
+    if (firstEnded || logged !== null) return;
+    try {
+      const parts = logAhead({
+        conversationId,
+        rawSha256: input.record.rawSha256,
+        raw: input.raw,
+        meta: {
+          stop_reason: input.record.stopReason,
+          model: input.record.model,
+          usage: { input_tokens: input.record.inputTokens, output_tokens: input.record.outputTokens },
+          truncated: input.record.truncated,
+        },
+      });
+      logged = { parts, ms: windowMs() };
+    } catch (err) {
+      // The log is a best-effort store: the write-ahead and the upload go on whatever happens here.
+      logger.warn("raw_log_ahead_failed", { conversation_id: conversationId, error: err as Error });
+    }
+  };
+  const after = deps.config.logAheadAfterMs;
+  if (after === 0) logNow();
+  else if (after > 0) void clock.sleep(after).then(logNow);
   try {
-    written = await timer.time("write_ahead", () => repo.writeAhead(input));
+    written = await timer.time("write_ahead", () => repo.writeAhead(input)).finally(() => {
+      firstEnded = true;
+    });
     if (!written) {
       logger.warn("claude_result_unrecorded", { conversation_id: conversationId, reason: "not generating" });
     }
@@ -59,12 +96,23 @@ export async function writeAhead(
     refused = true;
     logger.error("claude_result_unrecorded", { conversation_id: conversationId, error: err as Error });
   }
+  const memoryWindowMs = windowMs();
+  const log = logged as { parts: number; ms: number } | null;
   logger.info("raw_written_ahead", {
     conversation_id: conversationId,
     written,
     raw_size: input.raw.byteLength,
     // From the last stream event to the commit (or the failure) of the write-ahead: the in-memory window.
-    memory_window_ms: windowMs(),
+    memory_window_ms: memoryWindowMs,
+    ...(log
+      ? {
+        log_ahead_parts: log.parts,
+        log_ahead_ms: log.ms,
+        durable_window_ms: written ? Math.min(log.ms, memoryWindowMs) : log.ms,
+      }
+      : written
+      ? { durable_window_ms: memoryWindowMs }
+      : {}),
     checkpoints: window.checkpoints.written,
     checkpoint_failures: window.checkpoints.failed,
     checkpoint_write_ms: Math.round(window.checkpoints.writeMs * 10) / 10,

@@ -8,6 +8,12 @@
  * root, and one `metadata` part: entrypoint_path, import_map_path, static_patterns, verify_jwt, name), then
  * `PUT /v1/projects/{ref}/functions` (bulk update, answered with `{functions: [...]}`), then
  * `GET /v1/projects/{ref}` for the dashboard link. Anything else is answered 404 and recorded in `unexpected`.
+ *
+ * For `deno task recover --project-ref` it also answers the logs endpoint
+ * (`GET /v1/projects/{ref}/analytics/endpoints/logs.all?sql=…&iso_timestamp_start=…&iso_timestamp_end=…`): the
+ * entries pushed to `functionLogs` whose time is in the range (at most 24 hours, else 400 as the platform does),
+ * as `{result: [{id, timestamp, event_message}], error: null}`, for a query `from function_logs` only; each query
+ * is recorded in `logQueries`.
  */
 import { z } from "zod";
 
@@ -28,9 +34,17 @@ export interface DeployUpload {
   files: Map<string, Uint8Array>;
 }
 
+export interface MockFunctionLog {
+  /** When the line was logged. */
+  at: Date;
+  event_message: string;
+}
+
 export interface MockManagementApi {
   url: string;
   uploads: DeployUpload[];
+  functionLogs: MockFunctionLog[];
+  logQueries: Array<{ sql: string; start: string; end: string }>;
   unexpected: string[];
   close(): Promise<void>;
 }
@@ -40,6 +54,8 @@ export const MOCK_ACCESS_TOKEN = "sbp_" + "0123456789abcdef".repeat(2) + "012345
 export function startMockManagementApi(projectRef: string): MockManagementApi {
   const uploads: DeployUpload[] = [];
   const unexpected: string[] = [];
+  const functionLogs: MockFunctionLog[] = [];
+  const logQueries: Array<{ sql: string; start: string; end: string }> = [];
   const base = `/v1/projects/${projectRef}`;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
@@ -80,6 +96,26 @@ export function startMockManagementApi(projectRef: string): MockManagementApi {
         import_map_path: metadata.import_map_path,
       }, { status: 201 });
     }
+    if (req.method === "GET" && url.pathname === `${base}/analytics/endpoints/logs.all`) {
+      const sql = url.searchParams.get("sql") ?? "";
+      const start = url.searchParams.get("iso_timestamp_start") ?? "";
+      const end = url.searchParams.get("iso_timestamp_end") ?? "";
+      logQueries.push({ sql, start, end });
+      const from = Date.parse(start);
+      const to = Date.parse(end);
+      if (isNaN(from) || isNaN(to) || to - from > 24 * 3_600_000) {
+        return Response.json({ message: "the range must be at most 24 hours" }, { status: 400 });
+      }
+      if (!/\bfrom function_logs\b/.test(sql)) return Response.json({ result: [], error: null });
+      const result = functionLogs
+        .filter((l) => l.at.getTime() >= from && l.at.getTime() < to)
+        .map((l, i) => ({
+          id: `log-${i}`,
+          timestamp: l.at.getTime() * 1000,
+          event_message: l.event_message,
+        }));
+      return Response.json({ result, error: null });
+    }
     if (req.method === "PUT" && url.pathname === `${base}/functions`) {
       return Response.json({ functions: await req.json() });
     }
@@ -102,6 +138,8 @@ export function startMockManagementApi(projectRef: string): MockManagementApi {
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     uploads,
+    functionLogs,
+    logQueries,
     unexpected,
     close: () => server.shutdown(),
   };

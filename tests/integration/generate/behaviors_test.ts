@@ -64,6 +64,7 @@ function handler(behavior: string, opts: Options = {}) {
         checkpointEveryMs: 5000,
         checkpointEveryChars: 32_768,
         checkpointLeaseMs: 420_000,
+        logAheadAfterMs: 3,
       },
       serviceKeys: [env.SUPABASE_SERVICE_ROLE_KEY],
       limits: postgresUsageLimiter(sql()),

@@ -371,6 +371,8 @@ export const settings: GenerateSettings = {
   checkpointEveryMs: 5000,
   checkpointEveryChars: 32_768,
   checkpointLeaseMs: 420_000,
+  // Off here: the fake clock's sleeps return at once. tests/unit/generate/write_ahead_test.ts turns it on.
+  logAheadAfterMs: -1,
 };
 
 /**

@@ -25,6 +25,7 @@ Deno.test("settingsFromEnv() applies the documented defaults", () => {
     checkpointEveryMs: 5000,
     checkpointEveryChars: 32_768,
     checkpointLeaseMs: 420_000,
+    logAheadAfterMs: 3,
   });
 });
 
@@ -54,6 +55,14 @@ Deno.test("settingsFromEnv() reads every variable", () => {
   assert.equal(generate.parseWaitMs, 0);
   assert.equal(generate.uploadRetries, 5);
   assert.equal(generate.uploadTimeoutMs, 2000);
+});
+
+Deno.test("settingsFromEnv() reads the log-ahead delay: a number of ms, 0 (always), -1 or off (never)", () => {
+  const read = (v: string) =>
+    settingsFromEnv(env({ ANTHROPIC_API_KEY: "k", GENERATE_LOG_AHEAD_MS: v })).generate.logAheadAfterMs;
+  assert.deepEqual([read("10"), read("0"), read("-1"), read("off"), read(" OFF ")], [10, 0, -1, -1, -1]);
+  assert.throws(() => read("-2"), /GENERATE_LOG_AHEAD_MS/);
+  assert.throws(() => read("soon"), /GENERATE_LOG_AHEAD_MS/);
 });
 
 Deno.test("settingsFromEnv() sends the stand-in seed to a loopback base URL only", () => {

@@ -90,3 +90,75 @@ Deno.test("writeAhead() stops retrying when told (the upload ended) and within h
   assert.equal(left.written, false);
   assert.equal(lease.h.clock.t, 60_000, "tries for half of the 120 s lease");
 });
+
+/** A rig with the log-ahead on after 3 ms, and a write-ahead statement that ends only when `release()` is called. */
+async function slowRig(): Promise<{ h: Harness; input: WriteAheadInput; release: () => void }> {
+  const { h, input } = await rig();
+  h.deps.config = { ...h.deps.config, logAheadAfterMs: 3 };
+  const real = h.repo.writeAhead.bind(h.repo);
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  h.repo.writeAhead = async (i) => {
+    await gate;
+    return real(i);
+  };
+  return { h, input, release };
+}
+
+Deno.test("writeAhead() logs the body ahead when the statement has not committed after logAheadAfterMs", async () => {
+  const { h, input, release } = await slowRig();
+  logs.length = 0;
+  const pending = writeAhead(h.deps, input, timerOf(h), window);
+  // The fake clock's sleep(3) has returned; the statement still hangs.
+  await new Promise((r) => setTimeout(r, 0));
+  const parts = logs.filter((l) => l.event === "raw_response_logged");
+  assert.equal(parts.length, 1);
+  assert.deepEqual(
+    [parts[0].conversation_id, parts[0].raw_sha256, parts[0].part, parts[0].parts],
+    [input.conversationId, "a".repeat(64), 0, 1],
+  );
+  assert.equal(atob(String(parts[0].data)), '{"type":"message"}');
+  assert.deepEqual(parts[0].meta, {
+    stop_reason: "end_turn",
+    model: "claude-sonnet-4-5",
+    usage: { input_tokens: 1, output_tokens: 2 },
+    truncated: false,
+  });
+  release();
+  const ahead = await pending;
+  assert.equal(ahead.written, true);
+  const line = logs.find((l) => l.event === "raw_written_ahead")!;
+  assert.deepEqual([line.log_ahead_parts, line.log_ahead_ms, line.durable_window_ms], [1, 3, 3]);
+  assert.deepEqual(h.clock.sleeps, [3]);
+});
+
+Deno.test("writeAhead() logs nothing when the statement commits before logAheadAfterMs", async () => {
+  const { h, input } = await rig();
+  h.deps.config = { ...h.deps.config, logAheadAfterMs: 3 };
+  // The log-ahead timer fires only after the commit.
+  let fire = () => {};
+  h.clock.sleep = (ms) => {
+    h.clock.sleeps.push(ms);
+    return new Promise((resolve) => (fire = resolve));
+  };
+  logs.length = 0;
+  const ahead = await writeAhead(h.deps, input, timerOf(h), window);
+  fire();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(ahead.written, true);
+  assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, 0);
+  const line = logs.find((l) => l.event === "raw_written_ahead")!;
+  assert.equal(line.log_ahead_parts, undefined);
+  assert.equal(line.durable_window_ms, line.memory_window_ms);
+});
+
+Deno.test("writeAhead() logs every answer with 0 and none with -1", async () => {
+  for (const [after, expected] of [[0, 1], [-1, 0]] as const) {
+    const { h, input } = await rig();
+    h.deps.config = { ...h.deps.config, logAheadAfterMs: after };
+    logs.length = 0;
+    await writeAhead(h.deps, input, timerOf(h), window);
+    assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, expected, `after ${after}`);
+    assert.deepEqual(h.clock.sleeps, [], "no timer either way");
+  }
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
+import { sha256Hex, sha256HexSync } from "../../../shared/pipeline/sha256.ts";
 
 Deno.test("sha256Hex() is lowercase hex of the bytes (the known vectors, as PostgreSQL's encode(sha256(x), 'hex'))", async () => {
   assert.equal(
@@ -10,4 +10,11 @@ Deno.test("sha256Hex() is lowercase hex of the bytes (the known vectors, as Post
     await sha256Hex(new TextEncoder().encode("abc")),
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
   );
+});
+
+Deno.test("sha256HexSync() gives the same digest as sha256Hex()", async () => {
+  for (const text of ["", "abc", "é😀".repeat(10_000)]) {
+    const bytes = new TextEncoder().encode(text);
+    assert.equal(sha256HexSync(bytes), await sha256Hex(bytes));
+  }
 });
