@@ -6,7 +6,7 @@
  * prints. docs/BATCHES.md.
  */
 import type postgres from "postgres";
-import { z } from "zod";
+import { stateRow } from "./run_demo.ts";
 import { collectUntilDone, submitBatch } from "../batch_client.ts";
 import type { DemoItem } from "./plan.ts";
 import { type ConversationState, type DemoOutcome, type ItemResult, TERMINAL_STATUSES } from "./report.ts";
@@ -23,18 +23,6 @@ export interface BatchDemoContext {
   /** Progress lines (stdout). */
   write: (text: string) => void;
 }
-
-const stateRow = z.object({
-  conversation_id: z.string(),
-  processing_status: z.string(),
-  parse_method_used: z.string().nullable(),
-  requires_manual_review: z.boolean(),
-  turn_count: z.number().nullable(),
-  parse_error_message: z.string().nullable(),
-  generation_error: z.string().nullable(),
-  cost_usd: z.number().nullable(),
-  seconds: z.number(),
-});
 
 async function readRows(sql: postgres.Sql, ids: string[]): Promise<Map<string, ConversationState>> {
   const rows = await sql`

@@ -197,7 +197,8 @@ async function generate(
   };
 }
 
-const stateRow = z.object({
+/** A conversation row as the demo's results table reads it (the one-off and the batch demo alike). */
+export const stateRow = z.object({
   conversation_id: z.string(),
   processing_status: z.string(),
   parse_method_used: z.string().nullable(),
