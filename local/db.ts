@@ -183,12 +183,24 @@ async function startCluster(): Promise<void> {
     `-p ${DB_PORT}`,
     "start",
   ]);
-  const res = await run(cmd, args, { quiet: true });
-  if (res.code !== 0) {
+  // The default ports (54322, 54332) lie in Linux's ephemeral range (32768–60999): a client socket of this
+  // machine may hold one as its local port for a moment, which makes the bind fail although nothing listens.
+  // Such a socket goes away by itself (at the latest when its TIME_WAIT ends, 60 s on Linux), so a refused bind
+  // with no listener is tried again for up to 75 s.
+  const giveUpAt = Date.now() + 75_000;
+  for (let attempt = 1;; attempt++) {
+    const res = await run(cmd, args, { quiet: true });
+    if (res.code === 0) return;
     let log = "";
     try {
       log = Deno.readTextFileSync(join(dir, "postgres.log")).split("\n").slice(-15).join("\n");
     } catch { /* no log yet */ }
+    const transientBind = log.includes("Address already in use") && !(await portInUse(DB_PORT));
+    if (transientBind && Date.now() < giveUpAt) {
+      console.error(`[db] port ${DB_PORT} is held by a passing client socket; trying again (${attempt})`);
+      await new Promise((r) => setTimeout(r, 2000));
+      continue;
+    }
     throw new Error(`Cannot start PostgreSQL: pg_ctl exited ${res.code}\n${res.stderr}\n${log}`);
   }
 }
