@@ -4,19 +4,12 @@
  * collector pass (collect-batches) as pg_cron would. Every call returns the parsed JSON or throws with the
  * function's own error message.
  */
+import type { SubmittedBatch } from "../shared/batch/submit_batch.ts";
 
 export interface BatchEndpoint {
   /** The project URL (http://127.0.0.1:54321 locally). */
   url: string;
   serviceKey: string;
-}
-
-export interface SubmittedBatch {
-  batch_id: string;
-  anthropic_batch_id: string | null;
-  state: string;
-  request_count: number;
-  conversation_ids: string[];
 }
 
 async function call(

@@ -7,7 +7,7 @@
  * used by: shared/batch/ (through `BatchStore`); wired in supabase/functions/generate-batch and collect-batches
  */
 import { z } from "zod";
-import { type Sql, translatingPostgresFailures } from "./postgres_sql.ts";
+import { type Sql, translatingPostgresFailures, type TxSql } from "./postgres_sql.ts";
 import type {
   BatchConversation,
   BatchRecord,
@@ -55,6 +55,15 @@ function toRecord(row: unknown): BatchRecord {
     createdAt: r.created_at,
     expiresAt: r.expires_at,
   };
+}
+
+/** A batch that ended without results (never submitted, or lost at Anthropic) fails its still-queued rows. */
+async function failQueued(tx: TxSql, batchId: string, error: string): Promise<number> {
+  const rows = await tx`
+    update public.conversations set processing_status = 'generation_failed', generation_error = ${error}
+     where batch_id = ${batchId}::uuid and processing_status = 'batch_queued'
+    returning conversation_id`;
+  return rows.length;
 }
 
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
@@ -211,11 +220,7 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       return await sql.begin(async (tx) => {
         await tx`update public.generation_batches set state = 'failed', last_error = ${error}
                   where id = ${batchId}::uuid and state = 'submitting'`;
-        const rows = await tx`
-          update public.conversations set processing_status = 'generation_failed', generation_error = ${error}
-           where batch_id = ${batchId}::uuid and processing_status = 'batch_queued'
-          returning conversation_id`;
-        return rows.length;
+        return await failQueued(tx, batchId, error);
       });
     },
 
@@ -225,11 +230,7 @@ export function postgresBatchStore(sql: Sql): BatchStore {
                                 where id = ${batchId}::uuid and state in ('in_progress', 'canceling', 'ended')
                                returning id`;
         if (moved.length === 0) return 0;
-        const rows = await tx`
-          update public.conversations set processing_status = 'generation_failed', generation_error = ${error}
-           where batch_id = ${batchId}::uuid and processing_status = 'batch_queued'
-          returning conversation_id`;
-        return rows.length;
+        return await failQueued(tx, batchId, error);
       });
     },
 

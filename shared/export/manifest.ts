@@ -109,6 +109,32 @@ export function countExported(
   if (split !== null) bump(c.by_split, split);
 }
 
+/**
+ * The manifest line of one exported conversation: the one place the CLI's files and the function's stream build
+ * it, so both manifests say the same of the same row (a row without a bucket is in `conversation-files`).
+ */
+export function manifestEntry(
+  row: {
+    conversation_id: string;
+    file_path: string | null;
+    storage_bucket: string | null;
+    raw_sha256: string | null;
+    parser_version: string | null;
+  },
+  finalSha256: string,
+  split: string | null,
+): ManifestEntry {
+  return {
+    conversation_id: row.conversation_id,
+    file_path: row.file_path!,
+    storage_bucket: row.storage_bucket ?? "conversation-files",
+    raw_sha256: row.raw_sha256,
+    final_sha256: finalSha256,
+    parser_version: row.parser_version,
+    split,
+  };
+}
+
 /** Counts one skipped conversation under its reason, in place (the manifest's `skipped_by_reason`). */
 export function countSkipped(c: ExportCounts, reason: string): void {
   c.skipped++;

@@ -33,7 +33,7 @@ import {
   type ExportCounts,
   type Manifest,
   MANIFEST_VERSION,
-  type ManifestEntry,
+  manifestEntry,
   manifestEntrySchema,
   manifestSchema,
   type SkippedEntry,
@@ -367,15 +367,7 @@ export async function runExport(src: ExportSource, opts: ExportOptions): Promise
             : splitOf(opts.split.parts, splitHash(opts.split.seed, r.conversation_id));
           outs.get(split)!.push(encoder.encode(o.line + "\n"));
           countExported(counts, r, split);
-          const e: ManifestEntry = {
-            conversation_id: r.conversation_id,
-            file_path: r.file_path!,
-            storage_bucket: r.storage_bucket ?? "conversation-files",
-            raw_sha256: r.raw_sha256,
-            final_sha256: o.finalSha256,
-            parser_version: r.parser_version,
-            split,
-          };
+          const e = manifestEntry(r, o.finalSha256, split);
           entries.push(encoder.encode(JSON.stringify({ entry: e }) + "\n"));
         }
         done++;

@@ -22,7 +22,7 @@ import {
   emptyCounts,
   type Manifest,
   MANIFEST_VERSION,
-  type ManifestEntry,
+  manifestEntry,
   type SkippedEntry,
   sortedCounts,
 } from "./manifest.ts";
@@ -178,15 +178,7 @@ export async function exportManifestStream(
             continue;
           }
           countExported(counts, r, null);
-          const e: ManifestEntry = {
-            conversation_id: r.conversation_id,
-            file_path: r.file_path!,
-            storage_bucket: r.storage_bucket ?? "conversation-files",
-            raw_sha256: r.raw_sha256,
-            final_sha256: oc.finalSha256,
-            parser_version: r.parser_version,
-            split: null,
-          };
+          const e = manifestEntry(r, oc.finalSha256, null);
           out.push(`${firstEntry ? "\n" : ",\n"}    ${JSON.stringify(e)}`);
           firstEntry = false;
         }

@@ -141,7 +141,8 @@ on conflict (id) do update
       allowed_mime_types = excluded.allowed_mime_types;
 
 -- generate-batch, before anything is written: p_requests request units and p_tokens output tokens (the sum of
--- the requests' max_tokens), both or neither, in one transaction (like private.reserve_generation).
+-- the requests' max_tokens), both or neither, in one transaction. private.reserve_generation (below) is the
+-- one-request case of it.
 create or replace function private.reserve_batch(
   p_user uuid,
   p_requests bigint,
@@ -193,6 +194,30 @@ begin
   tokens_charged := _tok.charged;
   tokens_window_start := _tok.window_start;
 end
+$$;
+
+-- generate-conversation's reservation (20251204000000) becomes the one-request case of reserve_batch, so one body
+-- holds the rule "both or neither, the request unit given back when the tokens refuse". Same signature, same
+-- answers (supabase/tests/database/120_usage_limits.test.sql).
+create or replace function private.reserve_generation(
+  p_user uuid,
+  p_max_tokens bigint,
+  p_is_service boolean default false,
+  p_now timestamptz default now(),
+  out allowed boolean,
+  out refused_limit text,
+  out max_amount bigint,
+  out used bigint,
+  out reset_at timestamptz,
+  out tokens_charged boolean,
+  out tokens_window_start timestamptz
+)
+language sql
+volatile
+security definer
+set search_path = ''
+as $$
+  select * from private.reserve_batch(p_user, 1, p_max_tokens, p_is_service, p_now);
 $$;
 
 -- A batch whose create call never reached Anthropic's answer (the worker died between the insert and the

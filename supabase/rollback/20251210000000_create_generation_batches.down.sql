@@ -22,6 +22,59 @@ end
 $$;
 
 drop function if exists private.fail_stale_batch_submits(interval, timestamptz);
+-- reserve_generation as 20251204000000 wrote it, before the function it now calls goes.
+create or replace function private.reserve_generation(
+  p_user uuid,
+  p_max_tokens bigint,
+  p_is_service boolean default false,
+  p_now timestamptz default now(),
+  out allowed boolean,
+  out refused_limit text,
+  out max_amount bigint,
+  out used bigint,
+  out reset_at timestamptz,
+  out tokens_charged boolean,
+  out tokens_window_start timestamptz
+)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  _req record;
+  _tok record;
+begin
+  tokens_charged := false;
+  select * into _req from private.consume_usage(p_user, 'generate_requests_per_minute', 1, p_is_service, p_now);
+  if not _req.allowed then
+    allowed := false;
+    refused_limit := 'generate_requests_per_minute';
+    max_amount := _req.max_amount;
+    used := _req.used;
+    reset_at := _req.reset_at;
+    return;
+  end if;
+  select * into _tok from private.consume_usage(p_user, 'generate_output_tokens_per_day', p_max_tokens,
+    p_is_service, p_now);
+  if not _tok.allowed then
+    -- Give the request unit back: a refused request costs nothing. The row is still locked by this transaction.
+    if _req.charged then
+      perform private.release_usage(p_user, 'generate_requests_per_minute', _req.window_start, 1);
+    end if;
+    allowed := false;
+    refused_limit := 'generate_output_tokens_per_day';
+    max_amount := _tok.max_amount;
+    used := _tok.used;
+    reset_at := _tok.reset_at;
+    return;
+  end if;
+  allowed := true;
+  tokens_charged := _tok.charged;
+  tokens_window_start := _tok.window_start;
+end
+$$;
+
 drop function if exists private.reserve_batch(uuid, bigint, bigint, boolean, timestamptz);
 
 -- Provenance as 20251204000100 left it.

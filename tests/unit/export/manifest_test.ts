@@ -4,6 +4,8 @@ import {
   countSkipped,
   emptyCounts,
   MANIFEST_VERSION,
+  manifestEntry,
+  manifestEntrySchema,
   manifestSchema,
   sortedCounts,
   verifyExitCode,
@@ -101,4 +103,26 @@ Deno.test("manifestSchema refuses a manifest of another version", () => {
     false,
   );
   assert.equal(manifestSchema.safeParse({ ...manifest, format: "csv" }).success, false);
+});
+
+Deno.test("manifestEntry() records the row's hashes and parser version, and a missing bucket as conversation-files", () => {
+  const row = {
+    conversation_id: "c1",
+    file_path: "final/u/c1.json",
+    storage_bucket: null,
+    raw_sha256: "aa",
+    parser_version: "2026.12.1",
+  };
+  const e = manifestEntry(row, "ff", "train");
+  assert.deepEqual(e, {
+    conversation_id: "c1",
+    file_path: "final/u/c1.json",
+    storage_bucket: "conversation-files",
+    raw_sha256: "aa",
+    final_sha256: "ff",
+    parser_version: "2026.12.1",
+    split: "train",
+  });
+  assert.deepEqual(manifestEntrySchema.parse(e), e);
+  assert.equal(manifestEntry({ ...row, storage_bucket: "other" }, "ff", null).storage_bucket, "other");
 });
