@@ -27,7 +27,15 @@ const base = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.r
 console.log(
   JSON.stringify({ chaos: "start", runs, seed: base, replay_one: `--seed <seed of the run> --runs 1` }),
 );
-const totals = { runs: 0, generations: 0, answers_lost_recorded: 0, closed_as_worker_lost: 0 };
+const totals = {
+  runs: 0,
+  generations: 0,
+  streams_sent: 0,
+  answers_lost_recorded: 0,
+  complete_answers_lost: 0,
+  recovered_from_log: 0,
+  closed_as_worker_lost: 0,
+};
 let exit = 0;
 for (let k = 0; k < runs; k++) {
   const seed = base + k;
@@ -41,7 +49,10 @@ for (let k = 0; k < runs; k++) {
     });
     totals.runs++;
     totals.generations += r.generations;
+    totals.streams_sent += r.streams_sent;
     totals.answers_lost_recorded += r.answers_lost_recorded;
+    totals.complete_answers_lost += r.complete_answers_lost;
+    totals.recovered_from_log += r.recovered_from_log;
     totals.closed_as_worker_lost += r.closed_as_worker_lost;
   } catch (err) {
     console.error(

@@ -329,6 +329,10 @@ export function anthropicClaudeClient(opts: ClaudeAdapterOptions): ClaudeClient 
               snapshot: () => assembler.message(),
             });
           }
+          // `message_stop` is the last event the API sends: stop here rather than wait for the body's end (one
+          // more network turn, late on a busy event loop) while the complete answer sits only in memory.
+          // Leaving the loop aborts the rest of the response.
+          if (assembler.complete) break;
         }
       } catch (err) {
         streamError = err;

@@ -26,7 +26,8 @@ export interface CallClaudeDeps {
 /**
  * `answered`: Claude's answer, verbatim, with what the write-ahead needs to measure and record it — `truncated`
  * (a cut stream, or a stop at the token or context limit), `lastByteAt` (monotonic time of the last stream
- * event, where the in-memory window starts) and the checkpoints written on the way.
+ * event, where the in-memory window starts) and the checkpoints written on the way, final once the last one in
+ * flight has landed (`checkpointsClosed`, which the write-ahead awaits before its statement).
  */
 export type ClaudeCall =
   | {
@@ -34,7 +35,10 @@ export type ClaudeCall =
     answer: ClaudeAnswer;
     truncated: boolean;
     lastByteAt: number;
+    /** Final once `checkpointsClosed` has resolved. */
     checkpoints: CheckpointStats;
+    /** Resolves when no checkpoint can be written any more (the one in flight, if any, has landed). */
+    checkpointsClosed: Promise<void>;
   }
   | { kind: "failed"; failure: ClaudeFailure };
 
@@ -67,10 +71,13 @@ export async function callClaude(
       conversationId,
     }));
   const claudeReturnedAt = clock.monotonic();
-  // A checkpoint still being written must land before the final write-ahead, never after it.
-  await checkpointer.close();
+  // A checkpoint still being written must land before the final write-ahead, never after it. The answer's
+  // phase awaits it (`checkpointsClosed`) only after arming the log-ahead, so the wait never widens the window
+  // in which the complete answer exists only in memory.
+  const checkpointsClosed = checkpointer.close();
 
   if (!result.ok) {
+    await checkpointsClosed;
     await recordFailure(deps, timer, conversationId, result.failure);
     return { kind: "failed", failure: result.failure };
   }
@@ -82,6 +89,7 @@ export async function callClaude(
       answer.stopReason === "model_context_window_exceeded",
     lastByteAt: checkpointer.lastEventAt ?? claudeReturnedAt,
     checkpoints: checkpointer.stats,
+    checkpointsClosed,
   };
 }
 

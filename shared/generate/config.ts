@@ -29,7 +29,8 @@ export const DEFAULTS = {
   checkpointEveryChars: 32_768,
   /**
    * The log-ahead (shared/generate/log_ahead.ts): the body goes to the function log when the write-ahead has not
-   * committed this long after it started. 0 logs every answer; -1 (or `off`) never.
+   * committed this long after the answer's last byte, or at once when other generations share the worker.
+   * 0 logs every answer; -1 (or `off`) never.
    */
   logAheadAfterMs: 3,
   /** Past the paid plans' 400 s wall clock: when it ends, the streaming worker is surely gone. */

@@ -30,6 +30,7 @@ import { callClaude } from "./call_claude.ts";
 import { persistRaw } from "./persist_raw.ts";
 import { answer } from "./answer.ts";
 import type { ConversationView } from "./view.ts";
+import { type WorkerLoad, workerLoad } from "./worker_load.ts";
 
 export type { GenerateInput } from "./prepare.ts";
 export type { ConversationView } from "./view.ts";
@@ -41,6 +42,8 @@ export interface GenerateDeps {
   clock: Clock;
   config: GenerateSettings;
   newId?: () => string;
+  /** This worker's generations in flight (default: the isolate's own counter, shared/generate/worker_load.ts). */
+  load?: WorkerLoad;
 }
 
 export type GenerateOutcome =
@@ -62,10 +65,18 @@ export async function generateConversation(
   const prepared = await prepare(deps, input, timer);
   if (prepared.kind === "replayed") return prepared;
   const conversation = prepared.conversation;
-  const call = await callClaude(deps, conversation, timer);
-  if (call.kind === "failed") {
-    return { kind: "claude_failed", conversationId: conversation.conversationId, failure: call.failure };
+  const load = deps.load ?? workerLoad;
+  const leave = load.enter();
+  let persisted;
+  try {
+    const call = await callClaude(deps, conversation, timer);
+    if (call.kind === "failed") {
+      return { kind: "claude_failed", conversationId: conversation.conversationId, failure: call.failure };
+    }
+    persisted = { call, raw: await persistRaw({ ...deps, load }, conversation, call, timer) };
+  } finally {
+    leave();
   }
-  const persisted = await persistRaw(deps, conversation, call, timer);
-  return await answer(deps, { ...conversation, parseWaitMs: input.parseWaitMs }, call, persisted, timer);
+  const { call, raw } = persisted;
+  return await answer(deps, { ...conversation, parseWaitMs: input.parseWaitMs }, call, raw, timer);
 }

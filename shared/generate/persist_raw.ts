@@ -40,6 +40,8 @@ export interface PersistRawDeps {
   store: ObjectStore;
   clock: Clock;
   config: GenerateSettings;
+  /** This worker's generations in flight (shared/generate/worker_load.ts); read by the log-ahead. */
+  load?: { readonly generations: number };
 }
 
 /** Where the answer's bytes are durable when the phase ends (see the header). */

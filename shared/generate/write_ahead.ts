@@ -10,7 +10,8 @@
  * PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
  *
  * The log-ahead (shared/generate/log_ahead.ts) bounds that window when the statement is slow: if it has not
- * committed `logAheadAfterMs` after it started (default 3 ms; 0 logs every answer; -1, or `off` in the
+ * committed `logAheadAfterMs` after the last byte (default 3 ms; at once when other generations share this
+ * worker's event loop, where the timer would fire late; 0 logs every answer; -1, or `off` in the
  * environment, never logs), the body goes to the function log as `raw_response_logged` lines, synchronously,
  * and `deno task recover` can store it from there should the worker then die. `raw_written_ahead` then carries
  * `log_ahead_parts` and `log_ahead_ms` (last byte → the log written), and `durable_window_ms` is the smaller of
@@ -22,6 +23,7 @@ import type { ConversationRepo, WriteAheadInput } from "./conversation_repo.ts";
 import type { CheckpointStats } from "./checkpoint.ts";
 import { logger } from "../log.ts";
 import { logAhead } from "./log_ahead.ts";
+import { workerLoad } from "./worker_load.ts";
 import type { Clock } from "../pipeline/clock.ts";
 import type { PhaseTimer } from "../http/server_timing.ts";
 
@@ -30,6 +32,8 @@ export interface WriteAheadDeps {
   clock: Clock;
   /** `logAheadAfterMs`: see the header (-1: off, 0: always, > 0: when the statement is slower than that). */
   config: { writeAheadLeaseMs: number; logAheadAfterMs: number };
+  /** This worker's generations in flight (default: the isolate's counter, shared/generate/worker_load.ts). */
+  load?: { readonly generations: number };
 }
 
 /** Where the write-ahead stands while the upload runs, read when the upload has ended. */
@@ -52,7 +56,7 @@ export async function writeAhead(
   deps: WriteAheadDeps,
   input: WriteAheadInput,
   timer: PhaseTimer,
-  window: { lastByteAt: number; checkpoints: CheckpointStats },
+  window: { lastByteAt: number; checkpoints: CheckpointStats; checkpointsClosed: Promise<void> },
 ): Promise<WriteAhead> {
   const { repo, clock } = deps;
   const conversationId = input.conversationId;
@@ -82,10 +86,18 @@ export async function writeAhead(
       logger.warn("raw_log_ahead_failed", { conversation_id: conversationId, error: err as Error });
     }
   };
+  // The log-ahead's deadline counts from the last byte, not from the statement's start: whatever delays the
+  // statement (a checkpoint still landing, a busy event loop) is inside the window it bounds. Already due, or
+  // other generations sharing this event loop (where a timer fires late): now, synchronously.
   const after = deps.config.logAheadAfterMs;
-  if (after === 0) logNow();
-  else if (after > 0) void clock.sleep(after).then(logNow);
+  if (after >= 0) {
+    const due = window.lastByteAt + after - clock.monotonic();
+    if (due <= 0 || (deps.load ?? workerLoad).generations > 1) logNow();
+    else void clock.sleep(due).then(logNow);
+  }
   try {
+    // A checkpoint still landing must not overwrite the answer's copy (shared/generate/call_claude.ts).
+    await window.checkpointsClosed;
     written = await timer.time("write_ahead", () => repo.writeAhead(input)).finally(() => {
       firstEnded = true;
     });

@@ -10,6 +10,9 @@
  *     or parse_failed, with its raw object) or its loss is recorded (generation_failed, code worker_lost); a
  *     stream cut before its end may also end as a Claude failure.
  *
+ * Between the heal and the checks the run does what an operator does after `answers_lost` fires: `deno task
+ * recover` stores the answers killed workers had logged ahead (shared/generate/log_ahead.ts).
+ *
  * The cluster runs with `synchronous_commit = on` for the whole run (withDurableCommits), as hosted Supabase does.
  * Everything random comes from one seed (printed), so a failing run can be replayed: the fault schedule and the
  * request pacing repeat exactly; what the OS scheduler does with them does not.
@@ -52,6 +55,10 @@ export interface ChaosReport {
   end: Record<string, number>;
   streams_sent: number;
   answers_lost_recorded: number;
+  /** Of those, answers the stand-in sent whole (its last event written) that no store took. */
+  complete_answers_lost: number;
+  /** Answers `deno task recover` stored from the log-ahead's lines (rows closed as worker_lost before). */
+  recovered_from_log: number;
   /** Spool rows the run's killed workers left for the sweeper (before the drain), by kind. */
   checkpoints_left: number;
   write_ahead_left: number;
@@ -206,6 +213,30 @@ async function sweepUntilQuiet(userId: string, timeoutMs: number, generatingToo:
   }
 }
 
+const recoverReport = z.array(
+  z.object({ conversation_id: z.string(), action: z.string(), reason: z.string() }),
+);
+
+/**
+ * `deno task recover` as an operator runs it (cli/recover.ts, a separate process against this stack: it reads
+ * the gateway's log of the functions' lines). Returns how many answers it stored; throws when it failed.
+ */
+async function recoverFromLog(): Promise<number> {
+  const cli = new URL("../../cli/recover.ts", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli.pathname, "--json"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(
+      `recover failed (${out.code}): ${new TextDecoder().decode(out.stderr).slice(-2000)} ${text}`,
+    );
+  }
+  return recoverReport.parse(JSON.parse(text)).filter((i) => i.action === "restored").length;
+}
+
 /**
  * The abandoned-generation check as pg_cron runs it, for this user only and without waiting 30 minutes: the
  * user's generating rows are aged past the threshold (triggers off for that one update, so updated_at keeps the
@@ -303,6 +334,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const sweepTimeout = Math.max(60_000, opts.generations * 500);
   let sweeps = await sweepUntilQuiet(user.id, sweepTimeout, false);
   const closed = await closeAbandoned(user.id);
+  // The operator's step after `answers_lost` fires (docs/RUNBOOK.md): what killed workers had logged ahead is
+  // stored from the function log, then parsed like any other answer.
+  const recovered = await recoverFromLog();
   sweeps += await sweepUntilQuiet(user.id, sweepTimeout, true);
   const settleMs = performance.now() - settleStart;
 
@@ -323,6 +357,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const streams = streamSchema.parse(await standinAdmin("streams")).filter((s) => s.at >= runStartIso);
   let sent = 0;
   let lostRecorded = 0;
+  let completeLost = 0;
   for (const s of streams) {
     const row = byId.get(s.seed);
     if (!row) {
@@ -334,6 +369,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const stored = row.processing_status === "completed" || row.processing_status === "parse_failed";
     const lost = row.processing_status === "generation_failed" && codeOf.get(s.seed) === "worker_lost";
     if (lost) lostRecorded++;
+    if (lost && s.complete) completeLost++;
     assert.ok(
       stored || lost || (!s.complete && row.processing_status === "generation_failed"),
       `${s.seed}: the stand-in sent its answer (${
@@ -358,6 +394,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     end: count((await endRows(user.id)).map((r) => r.processing_status)),
     streams_sent: sent,
     answers_lost_recorded: lostRecorded,
+    complete_answers_lost: completeLost,
+    recovered_from_log: recovered,
     checkpoints_left: leftBy.checkpoint ?? 0,
     write_ahead_left: leftBy.write_ahead ?? 0,
     spooled_left: leftBy.spooled ?? 0,

@@ -423,3 +423,21 @@ Deno.test("anthropicClaudeClient retries a stream that broke while the model was
   assert.equal(seen.length, 2, "thinking is not the answer: nothing was lost, so the call is retried");
   assert.equal(r.answer.truncated, false);
 });
+
+Deno.test("anthropicClaudeClient stops reading at message_stop: nothing after it is awaited", async () => {
+  // A body that goes on after message_stop (one more event, then silence): the answer is complete at
+  // message_stop, and waiting for the body's end would keep it in memory for one more network turn (here, until
+  // the timeout). The API sends nothing after message_stop; the extra event only shows whether it was read.
+  const after = { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: {} };
+  const { c } = client([{
+    kind: "sse",
+    events: [...(clean.kind === "sse" ? clean.events : []), after],
+    hang: true,
+  }]);
+  let progressCalls = 0;
+  const r = await c.generate({ ...request, onProgress: () => void progressCalls++ });
+  assert.ok(r.ok);
+  assert.equal(r.answer.truncation, null);
+  assert.equal(r.answer.stopReason, "end_turn");
+  assert.equal(progressCalls, 7, "one call per event up to message_stop, none after it");
+});

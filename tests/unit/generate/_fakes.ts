@@ -487,6 +487,7 @@ export function answered(overrides: Partial<ClaudeAnswer> = {}, truncated = fals
     truncated,
     lastByteAt: 0,
     checkpoints: { written: 0, failed: 0, writeMs: 0, lastBytes: 0 },
+    checkpointsClosed: Promise.resolve(),
   };
 }
 

@@ -7,6 +7,7 @@ import { AppError } from "../../../shared/errors.ts";
 import { generateConversation, type GenerateInput } from "../../../shared/generate/generate.ts";
 import { PhaseTimer } from "../../../shared/http/server_timing.ts";
 import { setLogSink } from "../../../shared/log.ts";
+import { WorkerLoad } from "../../../shared/generate/worker_load.ts";
 import {
   answer,
   BODY,
@@ -400,4 +401,29 @@ Deno.test("generateConversation() retries a refused write-ahead beside the uploa
   assert.equal(h.repo.writtenAhead.size, 1);
   assert.ok(logs.some((l) => l.event === "raw_written_ahead" && l.late === true && l.written === true));
   assert.equal(logs.filter((l) => l.event === "raw_response_unsaved").length, 0);
+});
+
+Deno.test("generateConversation() counts itself in the worker's load while it calls Claude and stores the answer", async () => {
+  const h = harness();
+  const load = new WorkerLoad();
+  const seen: number[] = [];
+  const generate = h.claude.generate.bind(h.claude);
+  h.claude.generate = (req) => {
+    seen.push(load.generations);
+    return generate(req);
+  };
+  await generateConversation({ ...h.deps, load }, await input(), new PhaseTimer(() => h.clock.monotonic()));
+  assert.deepEqual(seen, [1], "in while Claude answers");
+  assert.equal(load.generations, 0, "out once the answer is stored");
+
+  const failing = harness();
+  failing.claude.result = { ok: false, failure: OVERLOADED };
+  const failedLoad = new WorkerLoad();
+  const out = await generateConversation(
+    { ...failing.deps, load: failedLoad },
+    await input(),
+    new PhaseTimer(() => 0),
+  );
+  assert.equal(out.kind, "claude_failed");
+  assert.equal(failedLoad.generations, 0, "out after a Claude failure too");
 });

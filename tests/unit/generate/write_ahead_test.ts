@@ -10,7 +10,11 @@ import { captureLogs, dbDown, generatingRow, type Harness, harness, timerOf } fr
 
 const logs = captureLogs();
 
-const window = { lastByteAt: 0, checkpoints: { written: 2, failed: 1, writeMs: 3.25, lastBytes: 10 } };
+const window = {
+  lastByteAt: 0,
+  checkpoints: { written: 2, failed: 1, writeMs: 3.25, lastBytes: 10 },
+  checkpointsClosed: Promise.resolve(),
+};
 
 async function rig(): Promise<{ h: Harness; input: WriteAheadInput }> {
   const h = harness();
@@ -161,4 +165,44 @@ Deno.test("writeAhead() logs every answer with 0 and none with -1", async () => 
     assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, expected, `after ${after}`);
     assert.deepEqual(h.clock.sleeps, [], "no timer either way");
   }
+});
+
+Deno.test("writeAhead() counts the log-ahead's delay from the last byte, not from the statement's start", async () => {
+  const { h, input, release } = await slowRig();
+  h.clock.t = 1; // 1 ms already spent since the last byte (lastByteAt 0)
+  const pending = writeAhead(h.deps, input, timerOf(h), window);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(h.clock.sleeps, [2], "the timer waits for what is left of the 3 ms");
+  release();
+  await pending;
+});
+
+Deno.test("writeAhead() logs at once, before any wait, when the log-ahead is already due", async () => {
+  const { h, input, release } = await slowRig();
+  h.clock.t = 5; // past the 3 ms already (a busy event loop, a slow end of stream)
+  let closeCheckpoints = () => {};
+  const checkpointsClosed = new Promise<void>((resolve) => (closeCheckpoints = resolve));
+  logs.length = 0;
+  const pending = writeAhead(h.deps, input, timerOf(h), { ...window, checkpointsClosed });
+  assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, 1, "logged synchronously");
+  assert.deepEqual(h.clock.sleeps, [], "no timer");
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(h.repo.calls, [], "the statement waits for the checkpoint still landing");
+  closeCheckpoints();
+  release();
+  const ahead = await pending;
+  assert.equal(ahead.written, true);
+  assert.deepEqual(h.repo.calls, ["writeAhead"]);
+  const line = logs.find((l) => l.event === "raw_written_ahead")!;
+  assert.deepEqual([line.log_ahead_ms, line.durable_window_ms], [5, 5]);
+});
+
+Deno.test("writeAhead() logs at once when other generations share the worker's event loop", async () => {
+  const { h, input, release } = await slowRig();
+  logs.length = 0;
+  const pending = writeAhead({ ...h.deps, load: { generations: 2 } }, input, timerOf(h), window);
+  assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, 1, "logged synchronously");
+  assert.deepEqual(h.clock.sleeps, [], "no timer to fire late");
+  release();
+  await pending;
 });
