@@ -6,7 +6,7 @@
  * stream event to the commit is logged as `memory_window_ms` (`raw_written_ahead`) and timed as `write_ahead`.
  *
  * When the database refuses it (a restart, a failover) it is tried again every 250 ms beside the upload, so the
- * answer becomes durable as soon as either store answers. Storage itself needs the database, so during a
+ * answer becomes durable as soon as either store answers; the log-ahead logs it at once then (unless off). Storage itself needs the database, so during a
  * PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
  *
  * The log-ahead (shared/generate/log_ahead.ts) bounds that window when the statement is slow: if it has not
@@ -63,11 +63,12 @@ export async function writeAhead(
   const windowMs = () => Math.round((clock.monotonic() - window.lastByteAt) * 100) / 100;
   let written = false;
   let refused = false;
-  // The log-ahead: written once, only while the first write-ahead attempt has not ended.
+  // The log-ahead: written once, unless the first write-ahead attempt committed (or found the row moved on)
+  // first. A refused first attempt logs at once: the retries may take as long as a database restart.
   let firstEnded = false;
   let logged: { parts: number; ms: number } | null = null;
   const logNow = () => {
-    if (firstEnded || logged !== null) return;
+    if ((firstEnded && !refused) || logged !== null) return;
     try {
       const parts = logAhead({
         conversationId,
@@ -107,6 +108,7 @@ export async function writeAhead(
   } catch (err) {
     refused = true;
     logger.error("claude_result_unrecorded", { conversation_id: conversationId, error: err as Error });
+    if (after >= 0) logNow();
   }
   const memoryWindowMs = windowMs();
   const log = logged as { parts: number; ms: number } | null;

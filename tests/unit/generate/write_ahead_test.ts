@@ -206,3 +206,33 @@ Deno.test("writeAhead() logs at once when other generations share the worker's e
   release();
   await pending;
 });
+
+Deno.test("writeAhead() logs at once when the database refuses the first attempt (a restart may take seconds)", async () => {
+  const { h, input } = await rig();
+  h.deps.config = { ...h.deps.config, logAheadAfterMs: 3 };
+  let fire = () => {};
+  h.clock.sleep = (ms) => {
+    h.clock.sleeps.push(ms);
+    return new Promise((resolve) => (fire = resolve)); // the 3 ms timer has not fired
+  };
+  h.repo.down.add("writeAhead");
+  logs.length = 0;
+  const ahead = await writeAhead(h.deps, input, timerOf(h), window);
+  assert.equal(ahead.refused, true);
+  assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, 1, "logged before any retry");
+  fire();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, 1, "and only once");
+  ahead.stop();
+  const line = logs.find((l) => l.event === "raw_written_ahead")!;
+  assert.equal(line.log_ahead_parts, 1);
+
+  const off = await rig();
+  off.h.deps.config = { ...off.h.deps.config, logAheadAfterMs: -1 };
+  off.h.repo.down.add("writeAhead");
+  logs.length = 0;
+  const quiet = await writeAhead(off.h.deps, off.input, timerOf(off.h), window);
+  quiet.stop();
+  await quiet.settled;
+  assert.equal(logs.filter((l) => l.event === "raw_response_logged").length, 0, "off means off");
+});
