@@ -57,6 +57,8 @@ export interface ChaosReport {
   answers_lost_recorded: number;
   /** Of those, answers the stand-in sent whole (its last event written) that no store took. */
   complete_answers_lost: number;
+  /** For each: ms from the stand-in's last event to the next kill (-1: no kill after it, so not a kill). */
+  complete_lost_ms_before_kill: number[];
   /** Answers `deno task recover` stored from the log-ahead's lines (rows closed as worker_lost before). */
   recovered_from_log: number;
   /** Spool rows the run's killed workers left for the sweeper (before the drain), by kind. */
@@ -104,9 +106,11 @@ const SINGLE: Scenario[] = [
   "postgres_crash",
 ];
 
-const killGenerate = () => setFaults({ kill_function: "generate-conversation" });
-
-async function applyScenario(s: Scenario, rnd: () => number): Promise<void> {
+async function applyScenario(s: Scenario, rnd: () => number, kills: number[]): Promise<void> {
+  const killGenerate = () => {
+    kills.push(Date.now());
+    return setFaults({ kill_function: "generate-conversation" });
+  };
   const between = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo));
   switch (s) {
     case "storage_outage":
@@ -261,6 +265,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const runStartIso = new Date(Date.now() - 1000).toISOString();
   const faults: Record<string, number> = {};
   const answers: GenerateAnswer[] = [];
+  const kills: number[] = [];
 
   // The schedule: the three overlapping faults first (seeded order), then a seeded mix, 0.5–3 s apart.
   const scenarios: Scenario[] = [...OVERLAPPING].sort(() => rnd() - 0.5);
@@ -313,7 +318,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
               at_ms: Math.round(performance.now() - started),
             }),
           );
-          await applyScenario(s, rnd);
+          await applyScenario(s, rnd, kills);
         }
       })();
       await Promise.all(clients);
@@ -358,6 +363,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let sent = 0;
   let lostRecorded = 0;
   let completeLost = 0;
+  const completeLostGaps: number[] = [];
   for (const s of streams) {
     const row = byId.get(s.seed);
     if (!row) {
@@ -369,7 +375,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const stored = row.processing_status === "completed" || row.processing_status === "parse_failed";
     const lost = row.processing_status === "generation_failed" && codeOf.get(s.seed) === "worker_lost";
     if (lost) lostRecorded++;
-    if (lost && s.complete) completeLost++;
+    if (lost && s.complete) {
+      completeLost++;
+      // How long before the first kill after it the stand-in wrote the last event: what the worker had to read
+      // it, assemble it and log it ahead.
+      const at = Date.parse(s.at);
+      const kill = kills.find((k) => k >= at - 50);
+      completeLostGaps.push(kill === undefined ? -1 : kill - at);
+    }
     assert.ok(
       stored || lost || (!s.complete && row.processing_status === "generation_failed"),
       `${s.seed}: the stand-in sent its answer (${
@@ -395,6 +408,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     streams_sent: sent,
     answers_lost_recorded: lostRecorded,
     complete_answers_lost: completeLost,
+    complete_lost_ms_before_kill: completeLostGaps,
     recovered_from_log: recovered,
     checkpoints_left: leftBy.checkpoint ?? 0,
     write_ahead_left: leftBy.write_ahead ?? 0,
