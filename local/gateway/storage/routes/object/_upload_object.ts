@@ -12,6 +12,31 @@ import { isValidKey } from "../../limits.ts";
 import { testPermission, withScope } from "../../scope.ts";
 import { incomingFile, maxUploadSize, readLimited } from "./_incoming_file.ts";
 
+/**
+ * The new version's file after a failed row write: removed only when the row is known not to name it. A
+ * connection broken at COMMIT (PostgreSQL crashing) leaves the outcome unknown, and the row may have committed:
+ * removing the file then left an object whose row exists and whose bytes are gone (found by the chaos run).
+ * While the database cannot say, the file stays — an orphan version file is only disk space.
+ */
+export async function discardUncommittedVersion(
+  ctx: Pick<StorageContext, "sql" | "disk">,
+  bucketId: string,
+  name: string,
+  version: string,
+): Promise<"removed" | "kept_committed" | "kept_unknown"> {
+  let named: boolean;
+  try {
+    const rows = await ctx.sql`
+      select 1 from storage.objects where bucket_id = ${bucketId} and name = ${name} and version = ${version}`;
+    named = rows.length > 0;
+  } catch {
+    return "kept_unknown";
+  }
+  if (named) return "kept_committed";
+  await ctx.disk.remove(bucketId, name, version);
+  return "removed";
+}
+
 /** Stores the object (an upsert when `isUpsert`), answering {Id, Key}; a failed row write removes the new bytes. */
 export async function uploadObject(
   ctx: StorageContext,
@@ -95,8 +120,7 @@ export async function uploadObject(
       return { id: written.id, previous_version: current?.version ?? null };
     });
   } catch (err) {
-    // The row did not commit: its new bytes must not stay behind.
-    await ctx.disk.remove(bucketId, name, version);
+    await discardUncommittedVersion(ctx, bucketId, name, version);
     throw err;
   }
   if (row.previous_version && row.previous_version !== version) {
