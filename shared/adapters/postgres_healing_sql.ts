@@ -22,13 +22,16 @@ type Sql = postgres.Sql;
 type Log = (fields: Record<string, unknown>) => void;
 
 /**
- * A socket reset (`read ECONNRESET`) surfacing as a promise nobody awaited: seen in the gateway when PostgreSQL
- * crashed under load during the chaos run (docs/FAULTS.md "Chaos"), ending the process. The query that owned
- * the socket has already failed on its own; nothing waits for this rejection, so it is logged and dropped.
+ * A socket reset (`read ECONNRESET`) or a refused connect (`connect ECONNREFUSED`) surfacing as a promise nobody
+ * awaited: both seen in the gateway while PostgreSQL crashed under load during the chaos run (docs/FAULTS.md
+ * "Chaos"), each ending the process. The query that owned the socket has already failed on its own (its caller
+ * sees the error); nothing waits for this rejection, so it is logged and dropped.
  */
-export function isUnawaitedSocketReset(reason: unknown): boolean {
+export function isUnawaitedSocketFailure(reason: unknown): boolean {
   const e = reason as { code?: unknown; syscall?: unknown } | null;
-  return reason instanceof Error && e?.code === "ECONNRESET" && e?.syscall === "read";
+  return reason instanceof Error &&
+    ((e?.code === "ECONNRESET" && e?.syscall === "read") ||
+      (e?.code === "ECONNREFUSED" && e?.syscall === "connect"));
 }
 
 /** The exception described above, and nothing else. */
@@ -65,11 +68,11 @@ export function healingSql(make: () => Sql, log: Log): HealingSql {
     });
   });
   globalThis.addEventListener("unhandledrejection", (event) => {
-    if (!isUnawaitedSocketReset(event.reason)) return;
+    if (!isUnawaitedSocketFailure(event.reason)) return;
     event.preventDefault();
     log({
       event: "postgres_socket_reset_dropped",
-      reason: "an unawaited read ECONNRESET (database restart)",
+      reason: `an unawaited ${(event.reason as Error).message} (database restart)`,
     });
   });
   // A function target so the proxy is callable: sql`…` and sql(…) helpers go through `apply`.

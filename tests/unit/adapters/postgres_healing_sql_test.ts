@@ -5,19 +5,25 @@
 import assert from "node:assert/strict";
 import {
   isPostgresJsClosedSocketWrite,
-  isUnawaitedSocketReset,
+  isUnawaitedSocketFailure,
 } from "../../../shared/adapters/postgres_healing_sql.ts";
 
-Deno.test("isUnawaitedSocketReset() matches a read ECONNRESET only", () => {
+Deno.test("isUnawaitedSocketFailure() matches a read ECONNRESET and a connect ECONNREFUSED only", () => {
   const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET", syscall: "read" });
-  assert.equal(isUnawaitedSocketReset(reset), true);
+  assert.equal(isUnawaitedSocketFailure(reset), true);
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:54322"), {
+    code: "ECONNREFUSED",
+    syscall: "connect",
+  });
+  assert.equal(isUnawaitedSocketFailure(refused), true);
+  assert.equal(isUnawaitedSocketFailure(Object.assign(new Error("x"), { code: "ECONNREFUSED" })), false);
   assert.equal(
-    isUnawaitedSocketReset(Object.assign(new Error("write EPIPE"), { code: "EPIPE", syscall: "write" })),
+    isUnawaitedSocketFailure(Object.assign(new Error("write EPIPE"), { code: "EPIPE", syscall: "write" })),
     false,
   );
-  assert.equal(isUnawaitedSocketReset(Object.assign(new Error("x"), { code: "ECONNRESET" })), false);
-  assert.equal(isUnawaitedSocketReset({ code: "ECONNRESET", syscall: "read" }), false, "not an Error");
-  assert.equal(isUnawaitedSocketReset(null), false);
+  assert.equal(isUnawaitedSocketFailure(Object.assign(new Error("x"), { code: "ECONNRESET" })), false);
+  assert.equal(isUnawaitedSocketFailure({ code: "ECONNRESET", syscall: "read" }), false, "not an Error");
+  assert.equal(isUnawaitedSocketFailure(null), false);
 });
 
 Deno.test("isPostgresJsClosedSocketWrite() still matches only postgres.js's closed-socket TypeError", () => {
