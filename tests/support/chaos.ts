@@ -57,8 +57,8 @@ export interface ChaosReport {
   answers_lost_recorded: number;
   /** Of those, answers the stand-in sent whole (its last event written) that no store took. */
   complete_answers_lost: number;
-  /** For each: ms from the stand-in's last event to the next kill (-1: no kill after it, so not a kill). */
-  complete_lost_ms_before_kill: number[];
+  /** For each: ms from the stand-in's last event to the nearest kill, signed (null: no kill in the run). */
+  complete_lost_ms_to_kill: (number | null)[];
   /** Answers `deno task recover` stored from the log-ahead's lines (rows closed as worker_lost before). */
   recovered_from_log: number;
   /** Spool rows the run's killed workers left for the sweeper (before the drain), by kind. */
@@ -363,7 +363,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let sent = 0;
   let lostRecorded = 0;
   let completeLost = 0;
-  const completeLostGaps: number[] = [];
+  const completeLostGaps: (number | null)[] = [];
   for (const s of streams) {
     const row = byId.get(s.seed);
     if (!row) {
@@ -377,11 +377,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     if (lost) lostRecorded++;
     if (lost && s.complete) {
       completeLost++;
-      // How long before the first kill after it the stand-in wrote the last event: what the worker had to read
-      // it, assemble it and log it ahead.
+      // The kill nearest the stand-in's last event, signed: negative when the kill came first (the answer was
+      // written to a dying worker), positive when the worker had that long to read, assemble and log it.
       const at = Date.parse(s.at);
-      const kill = kills.find((k) => k >= at - 50);
-      completeLostGaps.push(kill === undefined ? -1 : kill - at);
+      const nearest = kills.reduce<number | null>(
+        (best, k) => best === null || Math.abs(k - at) < Math.abs(best - at) ? k : best,
+        null,
+      );
+      completeLostGaps.push(nearest === null ? null : nearest - at);
     }
     assert.ok(
       stored || lost || (!s.complete && row.processing_status === "generation_failed"),
@@ -408,7 +411,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     streams_sent: sent,
     answers_lost_recorded: lostRecorded,
     complete_answers_lost: completeLost,
-    complete_lost_ms_before_kill: completeLostGaps,
+    complete_lost_ms_to_kill: completeLostGaps,
     recovered_from_log: recovered,
     checkpoints_left: leftBy.checkpoint ?? 0,
     write_ahead_left: leftBy.write_ahead ?? 0,
