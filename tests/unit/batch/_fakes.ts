@@ -326,17 +326,26 @@ export class FakeBatchApi implements BatchApi {
       value: { ...this.#remote(id, 0), status: "canceling" as const },
     });
   }
-  downloadResults() {
+  /** Bytes per chunk of the results stream (small: parts are assembled from many chunks). */
+  chunkBytes = 7;
+  /** Cut the stream (the iteration throws) after this many bytes; null: deliver the whole file. */
+  cutAfterBytes: number | null = null;
+  openResults() {
     if (this.failDownload || this.results === null) {
       return Promise.resolve({
         ok: false as const,
         failure: { kind: "unavailable" as const, status: null, errorType: null, message: "connection cut" },
       });
     }
-    return Promise.resolve({
-      ok: true as const,
-      value: new TextEncoder().encode(this.results.map((l) => l + "\n").join("")),
-    });
+    const file = new TextEncoder().encode(this.results.map((l) => l + "\n").join(""));
+    const { chunkBytes, cutAfterBytes } = this;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let off = 0; off < file.length; off += chunkBytes) {
+        if (cutAfterBytes !== null && off >= cutAfterBytes) throw new Error("connection reset mid-body");
+        yield file.slice(off, off + chunkBytes);
+      }
+    }
+    return Promise.resolve({ ok: true as const, value: chunks() as AsyncIterable<Uint8Array> });
   }
 }
 

@@ -87,7 +87,7 @@ Deno.test("collectBatch() stores the results file first, then splits it: raw obj
   const joined = b.resultsParts!.map((p) => results.text(p.path)).join("");
   assert.equal(joined, new TextDecoder().decode(file));
   assert.ok(b.resultsParts!.length > 1, "1 KiB parts: the file is cut at line ends");
-  assert.equal(b.resultsParts![0].path, resultsPartPath(USER, "b1", b.resultsSha256!, 0));
+  assert.equal(b.resultsParts![0].path, resultsPartPath(USER, "b1", 0, b.resultsParts![0].sha256));
   // Succeeded → the Message as the raw object where generate stores it, its sha256 and batch-priced cost on the row.
   for (const id of [ids[0], ids[1]]) {
     const stored = raw.objects.get(rawObjectPath(USER, id))!;
