@@ -211,3 +211,59 @@ Deno.test("collectBatch() stops starting uploads when the run's budget is spent;
   assert.equal((await collectBatch(deps, (await store.record("b1"))!)).outcome, "collected");
   assert.equal(raw.objects.size, 3);
 });
+
+Deno.test("collectBatch() cut between parts resumes: stored parts are reused, no duplicate object, nothing lost", async () => {
+  const { store, api, results, raw, ids, deps } = await setup(30);
+  api.status = "ended";
+  api.results = ids.map((id) => line(id, "succeeded"));
+  // The first download stops after about two 1 KiB parts (as a worker killed between parts would).
+  api.cutAfterBytes = 2500;
+  const first = await collectBatch(deps, (await store.record("b1"))!);
+  assert.equal(first.outcome, "retry");
+  assert.match((first as { error: string }).error, /results download failed after 2 part\(s\)/);
+  assert.equal(store.batches.get("b1")!.state, "ended", "nothing recorded before the whole file is stored");
+  const storedBefore = [...results.objects.keys()];
+  assert.equal(storedBefore.length, 2);
+  assert.equal(raw.objects.size, 0, "nothing split before the whole file is stored");
+  api.cutAfterBytes = null;
+  const second = await collectBatch(deps, (await store.record("b1"))!);
+  assert.equal(second.outcome, "collected");
+  const b = (await store.record("b1"))!;
+  // The second download's first parts are the same objects (write-once, same sha256): no duplicate part.
+  assert.deepEqual(b.resultsParts!.slice(0, 2).map((p) => p.path), storedBefore);
+  assert.equal(results.objects.size, b.resultsParts!.length);
+  for (const p of b.resultsParts!) assert.ok(results.text(p.path)!.endsWith("\n"), "parts end at line ends");
+  assert.equal(raw.objects.size, 30);
+  for (const id of ids) assert.equal(store.convs.get(id)!.status, "raw_stored");
+});
+
+Deno.test("collectBatch() refuses a corrupted stored part (sha256 differs) and collects once it is whole again", async () => {
+  const { store, api, results, raw, ids, deps } = await setup(30);
+  api.status = "ended";
+  api.results = ids.map((id) => line(id, "succeeded"));
+  // Stored, then the run stops before splitting (its budget is spent).
+  assert.equal((await collectBatch(deps, (await store.record("b1"))!, -1)).outcome, "retry");
+  const b = (await store.record("b1"))!;
+  assert.equal(b.state, "results_stored");
+  const victim = b.resultsParts![1].path;
+  const good = results.objects.get(victim)!;
+  const bad = good.slice();
+  bad[10] ^= 1;
+  results.objects.set(victim, bad);
+  const out = await collectBatch(deps, b);
+  assert.equal(out.outcome, "retry");
+  assert.match(
+    (out as { error: string }).error,
+    /stored results part .*part.*: sha256 differs|sha256 differs/,
+  );
+  assert.equal(store.batches.get("b1")!.state, "results_stored", "not collected from a corrupted file");
+  assert.ok(raw.objects.size < 30, "the parts after the corrupted one are not split");
+  // Every raw object written so far is a result of the verified first part.
+  for (const [path] of raw.objects) {
+    assert.ok(results.text(b.resultsParts![0].path)!.includes(path.split("/")[2].replace(".json", "")));
+  }
+  results.objects.set(victim, good);
+  assert.equal((await collectBatch(deps, (await store.record("b1"))!)).outcome, "collected");
+  assert.equal(raw.objects.size, 30);
+  for (const id of ids) assert.equal(store.convs.get(id)!.status, "raw_stored");
+});
