@@ -76,6 +76,12 @@ export interface NewBatch {
   requeueDepth: number;
 }
 
+export interface RequeueOutcome {
+  moved: number;
+  tokensCarried: number;
+  tokensWindowStart: Date | null;
+}
+
 export type InsertBatchOutcome = { inserted: true } | { inserted: false; existing: BatchRecord };
 
 /** A conversation of a batch as the collector sees it. */
@@ -117,8 +123,13 @@ export interface BatchStore {
   releaseTokens(userId: string, windowStart: Date, amount: number): Promise<void>;
   /** One transaction: the batch row (`submitting`) and its `batch_queued` conversations. */
   insertBatch(batch: NewBatch, conversations: NewConversation[]): Promise<InsertBatchOutcome>;
-  /** One transaction: a new batch (`submitting`) and the given conversations moved into it (still queued). */
-  insertRequeue(batch: NewBatch, conversationIds: string[]): Promise<number>;
+  /**
+   * One transaction: a new batch (`submitting`) and the given conversations moved into it (still queued), with
+   * their output-token reservation (each one's max_tokens, at most what the original batch still holds) moved
+   * from the original batch to the new one in the same usage window: the original's settlement no longer gives
+   * it back, the new batch's does. `moved` 0: nothing was still queued (nothing inserted).
+   */
+  insertRequeue(batch: NewBatch, conversationIds: string[]): Promise<RequeueOutcome>;
   /** `submitting` → `in_progress` with the Anthropic id. False: the row had moved on. */
   markSubmitted(batchId: string, remote: { id: string; expiresAt: Date; createdAt: Date }): Promise<boolean>;
   /** `submitting` → `failed`, its queued conversations → `generation_failed`; returns how many. */

@@ -227,21 +227,29 @@ async function requeue(deps: CollectDeps, b: BatchRecord, convs: BatchConversati
     });
   }
   const hash = await sha256Hex(new TextEncoder().encode(convs.map((c) => c.conversationId).sort().join(",")));
-  const moved = await deps.store.insertRequeue({
+  const requeued = await deps.store.insertRequeue({
     batchId: newId,
     userId: b.userId,
     model: b.model,
     requestCount: items.length,
     idempotencyKey: null,
     requestHash: hash,
+    // Carried over from the original batch by insertRequeue, not reserved again (docs/BATCHES.md, "Re-queue").
     tokensReserved: 0,
     tokensWindowStart: null,
     requeueOf: b.id,
     requeueDepth: b.requeueDepth + 1,
   }, convs.map((c) => c.conversationId));
+  const moved = requeued.moved;
   if (moved === 0) return 0;
   const created = await deps.api.create(items);
   if (!created.ok) {
+    // Nothing will run: the reservation carried over is given back (Claude charges nothing for these).
+    if (requeued.tokensCarried > 0 && requeued.tokensWindowStart !== null) {
+      await deps.store.releaseTokens(b.userId, requeued.tokensWindowStart, requeued.tokensCarried).catch((
+        err,
+      ) => logger.warn("batch_budget_release_failed", { batch_id: newId, error: err as Error }));
+    }
     await deps.store.markSubmitFailed(
       newId,
       `batch_expired: re-queue refused by Anthropic (${

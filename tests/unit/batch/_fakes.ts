@@ -52,6 +52,8 @@ export class FakeBatchStore implements BatchStore {
   batches = new Map<string, FakeBatch>();
   convs = new Map<string, FakeConv>();
   released: number[] = [];
+  /** Output tokens a re-queue carries per moved request (the real store: each one's max_tokens). */
+  requeueCarriesPerRequest = 0;
   refuse: BatchReservation | null = null;
 
   findByIdempotencyKey(userId: string, key: string) {
@@ -123,7 +125,12 @@ export class FakeBatchStore implements BatchStore {
         n++;
       }
     }
-    return Promise.resolve(n);
+    const carried = n * this.requeueCarriesPerRequest;
+    return Promise.resolve({
+      moved: n,
+      tokensCarried: carried,
+      tokensWindowStart: carried > 0 ? new Date(0) : null,
+    });
   }
   markSubmitted(id: string, remote: { id: string; expiresAt: Date; createdAt: Date }) {
     const b = this.batches.get(id);

@@ -178,6 +178,17 @@ Deno.test("collectBatch() fails an expired request of a re-queued batch instead 
   assert.equal(api.created.length, 0);
 });
 
+Deno.test("collectBatch() gives a re-queue's carried budget back when Anthropic refuses the new batch", async () => {
+  const { store, api, ids, deps } = await setup(2);
+  store.requeueCarriesPerRequest = 4096;
+  api.status = "ended";
+  api.results = [line(ids[0], "expired"), line(ids[1], "expired")];
+  api.failCreate = true;
+  await collectBatch(deps, (await store.record("b1"))!);
+  assert.deepEqual(store.released, [8192], "the two requests' reservation, given back once");
+  for (const id of ids) assert.match(store.convs.get(id)!.error!, /^batch_expired: re-queue refused/);
+});
+
 Deno.test("collectBatches() runs the open batches and reports each", async () => {
   const { api, ids, deps } = await setup(1);
   api.status = "ended";
