@@ -26,7 +26,7 @@ import { logger } from "../log.ts";
 import type { Clock } from "../pipeline/clock.ts";
 import { rawObjectPath } from "../pipeline/object_paths.ts";
 import type { ObjectStore } from "../pipeline/object_store.ts";
-import { sha256Hasher, sha256Hex } from "../pipeline/sha256.ts";
+import { sha256Hasher, sha256Hex, sha256HexSync } from "../pipeline/sha256.ts";
 import type { BatchApi, BatchRequestItem, RemoteBatch } from "./batch_api.ts";
 import type { BatchSettings } from "./batch_env.ts";
 import { messageParams } from "./batch_request.ts";
@@ -353,7 +353,7 @@ async function split(
           const usage = (m.usage ?? {}) as Record<string, unknown>;
           const model = typeof m.model === "string" ? m.model : null;
           const stopReason = typeof m.stop_reason === "string" ? m.stop_reason : null;
-          const rawSha256 = await sha256Hex(body);
+          const rawSha256 = sha256HexSync(body); // small bodies: no await per result
           payloads.set(conv.conversationId, {
             conversationId: conv.conversationId,
             userId: conv.userId,
