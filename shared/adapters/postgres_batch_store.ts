@@ -336,7 +336,7 @@ export function postgresBatchStore(sql: Sql): BatchStore {
     async conversations(batchId): Promise<BatchConversation[]> {
       const rows = await sql`
         select c.conversation_id::text as id, c.user_id::text as user_id, c.processing_status,
-               c.batch_id::text as batch_id, c.scaffolding_snapshot
+               c.batch_id::text as batch_id
           from public.conversations c
          where c.batch_id = ${batchId}::uuid
             or c.batch_id in (select g.id from public.generation_batches g where g.requeue_of = ${batchId}::uuid)`;
@@ -345,8 +345,14 @@ export function postgresBatchStore(sql: Sql): BatchStore {
         userId: r.user_id,
         status: r.processing_status,
         batchId: r.batch_id,
-        snapshot: r.scaffolding_snapshot ?? null,
       }));
+    },
+
+    async snapshots(conversationIds) {
+      const rows = await sql`
+        select conversation_id::text as id, scaffolding_snapshot from public.conversations
+         where conversation_id = any(${conversationIds}::uuid[])`;
+      return new Map(rows.map((r) => [String(r.id), r.scaffolding_snapshot ?? null]));
     },
 
     async recordSucceeded(batchId, items) {

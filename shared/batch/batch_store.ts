@@ -91,7 +91,6 @@ export interface BatchConversation {
   status: string;
   /** The batch it is in now (differs from the one collected once it was re-queued). */
   batchId: string;
-  snapshot: Record<string, unknown> | null;
 }
 
 export interface SucceededRecord {
@@ -160,8 +159,13 @@ export interface BatchStore {
     batchId: string,
     results: { sha256: string; size: number; lines: number; parts: ResultsPart[] },
   ): Promise<BatchRecord | null>;
-  /** Every conversation of the batch, and those re-queued from it. */
+  /**
+   * Every conversation of the batch, and those re-queued from it: ids and states only (the collector keeps
+   * these for the whole batch, so no prompt snapshot here).
+   */
   conversations(batchId: string): Promise<BatchConversation[]>;
+  /** The scaffolding snapshots (prompt, model, max_tokens) of these conversations, for a re-queue. */
+  snapshots(conversationIds: string[]): Promise<Map<string, Record<string, unknown> | null>>;
   /** Claude's metadata on rows still `batch_queued` in this batch; returns the ids it wrote (to upload). */
   recordSucceeded(batchId: string, rows: SucceededRecord[]): Promise<string[]>;
   /** Rows still `batch_queued` in this batch → `generation_failed` with their error; returns how many. */

@@ -210,8 +210,9 @@ function usageNumber(v: unknown): number | null {
 async function requeue(deps: CollectDeps, b: BatchRecord, convs: BatchConversation[]): Promise<number> {
   const newId = crypto.randomUUID();
   const items: BatchRequestItem[] = [];
+  const snapshots = await deps.store.snapshots(convs.map((c) => c.conversationId));
   for (const c of convs) {
-    const s = c.snapshot ?? {};
+    const s = snapshots.get(c.conversationId) ?? {};
     const batchInfo = (s.batch ?? {}) as { structured_outputs?: unknown };
     items.push({
       custom_id: c.conversationId,

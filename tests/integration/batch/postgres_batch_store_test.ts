@@ -143,6 +143,8 @@ stackTest(
     );
     const listed = await store.conversations(b.batchId);
     assert.equal(listed.length, 3);
+    const snaps = await store.snapshots([convs[0].conversationId]);
+    assert.equal(snaps.get(convs[0].conversationId)?.max_tokens, 4000, "a re-queue reads the snapshot by id");
     const view = await store.get(b.batchId, user.id);
     assert.deepEqual(view?.conversation_counts, { batch_queued: 2, generation_failed: 1 });
     assert.equal(await store.get(b.batchId, crypto.randomUUID()), null, "another user's batch is not found");

@@ -229,9 +229,11 @@ export class FakeBatchStore implements BatchStore {
         userId: c.userId,
         status: c.status,
         batchId: c.batchId,
-        snapshot: c.snapshot,
       })),
     );
+  }
+  snapshots(ids: string[]) {
+    return Promise.resolve(new Map(ids.map((id) => [id, this.convs.get(id)?.snapshot ?? null])));
   }
   recordSucceeded(
     batchId: string,
