@@ -92,6 +92,16 @@ export function anthropicBatchApi(opts: BatchApiOptions): BatchApi {
       ),
     retrieve: (id) => attempt(async () => remoteOf(await client.messages.batches.retrieve(id))),
     cancel: (id) => attempt(async () => remoteOf(await client.messages.batches.cancel(id))),
+    listSince: (since) =>
+      attempt(async () => {
+        const out: RemoteBatch[] = [];
+        // Newest first: stop at the first batch older than `since` (the SDK fetches the next page as needed).
+        for await (const b of client.messages.batches.list({ limit: 100 })) {
+          if (new Date(b.created_at) < since || out.length >= 1000) break;
+          out.push(remoteOf(b));
+        }
+        return out;
+      }),
     openResults: (batch) =>
       attempt(async () => {
         if (!batch.resultsUrl) {

@@ -299,6 +299,25 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       return rows.map(toRecord);
     },
 
+    async staleSubmits(afterMs) {
+      const rows = await sql`
+        select id::text as id, request_count, created_at from public.generation_batches
+         where state = 'submitting' and created_at < now() - make_interval(secs => ${afterMs / 1000})
+         order by created_at limit 100`;
+      return rows.map((r) => ({
+        batchId: String(r.id),
+        requestCount: Number(r.request_count),
+        createdAt: new Date(r.created_at),
+      }));
+    },
+
+    async knownAnthropicIds(ids) {
+      if (ids.length === 0) return new Set<string>();
+      const rows = await sql`select anthropic_batch_id from public.generation_batches
+                              where anthropic_batch_id = any(${ids}::text[])`;
+      return new Set(rows.map((r) => String(r.anthropic_batch_id)));
+    },
+
     async failStaleSubmits(afterMs) {
       const rows = await sql`select batch_id from private.fail_stale_batch_submits(
         make_interval(secs => ${afterMs / 1000}))`;

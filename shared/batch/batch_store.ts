@@ -146,6 +146,10 @@ export interface BatchStore {
   openBatches(limit: number): Promise<BatchRecord[]>;
   /** `private.fail_stale_batch_submits`: submits that never got an Anthropic id. Returns batches failed. */
   failStaleSubmits(afterMs: number): Promise<number>;
+  /** Batches still `submitting` after `afterMs` (what failStaleSubmits would fail now), oldest first. */
+  staleSubmits(afterMs: number): Promise<{ batchId: string; requestCount: number; createdAt: Date }[]>;
+  /** Which of these Anthropic batch ids a batch row already records. */
+  knownAnthropicIds(ids: string[]): Promise<Set<string>>;
   /** The batch as last polled: state (only forward: in_progress/canceling → ended), counts, end time. */
   recordPoll(
     batchId: string,

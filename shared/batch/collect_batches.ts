@@ -56,6 +56,8 @@ export type BatchOutcome =
   | { batch_id: string; outcome: "retry"; error: string };
 
 export interface CollectSummary {
+  /** Stale submits whose batch was found at Anthropic (one unambiguous match) and is now watched. */
+  lost_submits_found: number;
   stale_submits_failed: number;
   batches: BatchOutcome[];
 }
@@ -498,9 +500,66 @@ export async function collectBatch(
   }
 }
 
-/** One collector run: stale submits failed, then open batches (least recently polled first) within the budget. */
+/** A batch created at Anthropic this long before its row's insert still matches it (clock skew). */
+const FIND_SKEW_MS = 5 * 60_000;
+/** ... and this long after (the create call's own retries and timeouts). */
+const FIND_WINDOW_MS = 30 * 60_000;
+
+function totalRequests(r: RemoteBatch): number {
+  const c = r.counts;
+  return c.processing + c.succeeded + c.errored + c.canceled + c.expired;
+}
+
+/**
+ * A worker killed between `batches.create` and recording the id leaves the row `submitting` and the batch
+ * running at Anthropic, unwatched. Before such rows are failed as stale, look for their batch: created within
+ * [row − 5 min, row + 30 min], with the row's request count, recorded on no row. Only a match that is the one
+ * candidate for exactly one stale row is taken (the id recorded, the batch collected as usual; its results'
+ * custom_ids are the conversation ids, so a wrong match would show as unknown and missing results, never as a
+ * wrong raw object). Anything ambiguous, or a failed list call, leaves the row to be failed as before.
+ */
+async function findLostSubmits(deps: CollectDeps): Promise<number> {
+  const stale = await deps.store.staleSubmits(deps.settings.staleSubmitMs);
+  if (stale.length === 0) return 0;
+  const since = new Date(Math.min(...stale.map((s) => s.createdAt.getTime())) - FIND_SKEW_MS);
+  const listed = await deps.api.listSince(since);
+  if (!listed.ok) {
+    logger.warn("batch_lost_submits_not_searched", { error: listed.failure.message });
+    return 0;
+  }
+  const known = await deps.store.knownAnthropicIds(listed.value.map((r) => r.id));
+  const free = listed.value.filter((r) => !known.has(r.id));
+  const candidates = new Map(stale.map((s) => [
+    s.batchId,
+    free.filter((r) =>
+      totalRequests(r) === s.requestCount &&
+      r.createdAt.getTime() >= s.createdAt.getTime() - FIND_SKEW_MS &&
+      r.createdAt.getTime() <= s.createdAt.getTime() + FIND_WINDOW_MS
+    ),
+  ]));
+  const claims = new Map<string, number>();
+  for (const list of candidates.values()) for (const r of list) claims.set(r.id, (claims.get(r.id) ?? 0) + 1);
+  let found = 0;
+  for (const [batchId, list] of candidates) {
+    if (list.length !== 1 || claims.get(list[0].id) !== 1) continue;
+    const r = list[0];
+    if (
+      await deps.store.markSubmitted(batchId, { id: r.id, expiresAt: r.expiresAt, createdAt: r.createdAt })
+    ) {
+      found++;
+      logger.warn("batch_lost_submit_found", { batch_id: batchId, anthropic_batch_id: r.id });
+    }
+  }
+  return found;
+}
+
+/**
+ * One collector run: stale submits looked up at Anthropic, the rest failed, then open batches (least recently
+ * polled first) within the budget.
+ */
 export async function collectBatches(deps: CollectDeps): Promise<CollectSummary> {
   const started = deps.clock.monotonic();
+  const found = await findLostSubmits(deps);
   const stale = await deps.store.failStaleSubmits(deps.settings.staleSubmitMs);
   const open = await deps.store.openBatches(deps.settings.batchesPerRun);
   const batches: BatchOutcome[] = [];
@@ -508,5 +567,5 @@ export async function collectBatches(deps: CollectDeps): Promise<CollectSummary>
     if (deps.clock.monotonic() - started > deps.settings.runBudgetMs) break;
     batches.push(await collectBatch(deps, b, started + deps.settings.runBudgetMs));
   }
-  return { stale_submits_failed: stale, batches };
+  return { lost_submits_found: found, stale_submits_failed: stale, batches };
 }

@@ -141,6 +141,10 @@ stackTest(
       await store.markFailed(b.batchId, [{ conversationId: convs[1].conversationId, error: "again" }]),
       0,
     );
+    assert.deepEqual(
+      [...await store.knownAnthropicIds(["msgbatch_t_" + b.batchId, "msgbatch_nobody"])],
+      ["msgbatch_t_" + b.batchId],
+    );
     const listed = await store.conversations(b.batchId);
     assert.equal(listed.length, 3);
     const snaps = await store.snapshots([convs[0].conversationId]);
@@ -316,6 +320,15 @@ stackTest(
     const convs = [conv(user.id)];
     await store.insertBatch(b, convs);
     await sql()`update public.generation_batches set created_at = now() - interval '1 hour' where id = ${b.batchId}`;
+    const stale = await store.staleSubmits(15 * 60_000);
+    assert.ok(
+      stale.some((s) => s.batchId === b.batchId && s.requestCount === 3),
+      "listed before it is failed",
+    );
+    assert.ok(
+      !(await store.staleSubmits(2 * 3_600_000)).some((s) => s.batchId === b.batchId),
+      "not yet that old",
+    );
     assert.ok(await store.failStaleSubmits(15 * 60_000) >= 1);
     const [row] = await sql()`select processing_status from public.conversations
                              where conversation_id = ${convs[0].conversationId}`;

@@ -81,3 +81,19 @@ Deno.test("anthropicBatchApi() reports a cut download and an unknown batch as fa
   const cancel = await api.cancel(created.value.id);
   assert.ok(!cancel.ok, "an ended batch cannot be canceled");
 });
+
+Deno.test("anthropicBatchApi() lists the batches created since a time, newest first", async () => {
+  const { api } = setup();
+  const a = await api.create([{ custom_id: "a", params }]);
+  const b = await api.create([{ custom_id: "b", params }, { custom_id: "c", params }]);
+  assert.ok(a.ok && b.ok);
+  const all = await api.listSince(new Date(a.value.createdAt.getTime() - 1000));
+  assert.ok(all.ok);
+  const ids = all.value.map((r) => r.id);
+  assert.ok(ids.includes(a.value.id) && ids.includes(b.value.id));
+  assert.ok(ids.indexOf(b.value.id) < ids.indexOf(a.value.id), "newest first");
+  assert.equal(all.value.find((r) => r.id === b.value.id)!.counts.processing, 2);
+  const none = await api.listSince(new Date(b.value.createdAt.getTime() + 3_600_000));
+  assert.ok(none.ok);
+  assert.equal(none.value.length, 0);
+});

@@ -200,8 +200,27 @@ export class FakeBatchStore implements BatchStore {
     const open = ["in_progress", "canceling", "ended", "results_stored"];
     return Promise.resolve([...this.batches.values()].filter((b) => open.includes(b.state)).slice(0, limit));
   }
+  /** Every `submitting` batch counts as stale (older than BATCH_STALE_SUBMIT_MS) when set. */
+  submitsStale = false;
+  staleSubmits() {
+    const rows = this.submitsStale
+      ? [...this.batches.values()].filter((b) => b.state === "submitting").map((b) => ({
+        batchId: b.id,
+        requestCount: b.requestCount,
+        createdAt: b.createdAt,
+      }))
+      : [];
+    return Promise.resolve(rows);
+  }
+  knownAnthropicIds(ids: string[]) {
+    const known = new Set([...this.batches.values()].map((b) => b.anthropicBatchId));
+    return Promise.resolve(new Set(ids.filter((id) => known.has(id))));
+  }
   failStaleSubmits() {
-    return Promise.resolve(0);
+    if (!this.submitsStale) return Promise.resolve(0);
+    const stale = [...this.batches.values()].filter((b) => b.state === "submitting");
+    for (const b of stale) Object.assign(b, { state: "failed", lastError: "batch_not_submitted: stale" });
+    return Promise.resolve(stale.length);
   }
   recordPoll(id: string, state: BatchState) {
     const b = this.batches.get(id)!;
@@ -317,6 +336,11 @@ export class FakeBatchApi implements BatchApi {
     }
     this.created.push(requests);
     return Promise.resolve({ ok: true as const, value: this.#remote(`msgbatch_${this.created.length}`, 0) });
+  }
+  /** What `listSince` answers (batches created at Anthropic, newest first). */
+  listed: RemoteBatch[] = [];
+  listSince() {
+    return Promise.resolve({ ok: true as const, value: this.listed });
   }
   lost = false;
   retrieve(id: string): Promise<BatchApiResult<RemoteBatch>> {

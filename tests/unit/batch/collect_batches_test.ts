@@ -5,6 +5,7 @@ import {
   type CollectDeps,
   resultsPartPath,
 } from "../../../shared/batch/collect_batches.ts";
+import type { RemoteBatch } from "../../../shared/batch/batch_api.ts";
 import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
 import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
@@ -277,4 +278,62 @@ Deno.test("collectBatch() refuses a corrupted stored part (sha256 differs) and c
   assert.equal((await collectBatch(deps, (await store.record("b1"))!)).outcome, "collected");
   assert.equal(raw.objects.size, 30);
   for (const id of ids) assert.equal(store.convs.get(id)!.status, "raw_stored");
+});
+
+function remoteBatch(id: string, requests: number, createdAt: Date): RemoteBatch {
+  return {
+    id,
+    status: "in_progress",
+    counts: { processing: requests, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 86_400_000),
+    endedAt: null,
+    resultsUrl: null,
+  };
+}
+
+Deno.test("collectBatches() finds a stale submit's batch at Anthropic (one match) and watches it instead of failing it", async () => {
+  const { store, api, ids, deps } = await setup(3);
+  // A second batch whose worker died after batches.create, before the id was recorded.
+  await store.insertBatch({
+    batchId: "b2",
+    userId: USER,
+    model: "claude-sonnet-4-5",
+    requestCount: 2,
+    idempotencyKey: null,
+    requestHash: "0".repeat(64),
+    tokensReserved: 0,
+    tokensWindowStart: null,
+    requeueOf: null,
+    requeueDepth: 0,
+  }, [conv(crypto.randomUUID()), conv(crypto.randomUUID())]);
+  store.submitsStale = true;
+  const created = store.batches.get("b2")!.createdAt;
+  api.listed = [
+    remoteBatch("msgbatch_other_size", 5, created), // another request count
+    remoteBatch("msgbatch_1", 3, created), // b1's own batch: already recorded
+    remoteBatch("msgbatch_lost", 2, new Date(created.getTime() + 2_000)),
+    remoteBatch("msgbatch_old", 2, new Date(created.getTime() - 3_600_000)), // too early
+  ];
+  const summary = await collectBatches(deps);
+  assert.equal(summary.lost_submits_found, 1);
+  assert.equal(summary.stale_submits_failed, 0);
+  const b2 = store.batches.get("b2")!;
+  assert.equal(b2.state, "in_progress");
+  assert.equal(b2.anthropicBatchId, "msgbatch_lost");
+  assert.equal(store.convs.get(ids[0])!.status, "batch_queued", "b1 untouched");
+});
+
+Deno.test("collectBatches() fails a stale submit as before when its batch cannot be told apart", async () => {
+  const { store, api, deps } = await setup(1);
+  store.batches.get("b1")!.state = "submitting";
+  store.batches.get("b1")!.anthropicBatchId = null;
+  store.submitsStale = true;
+  const created = store.batches.get("b1")!.createdAt;
+  // Two unrecorded batches of the same size in the window: either could be it.
+  api.listed = [remoteBatch("msgbatch_a", 1, created), remoteBatch("msgbatch_b", 1, created)];
+  const summary = await collectBatches(deps);
+  assert.equal(summary.lost_submits_found, 0);
+  assert.equal(summary.stale_submits_failed, 1);
+  assert.equal(store.batches.get("b1")!.state, "failed");
 });
