@@ -60,25 +60,12 @@ const db = healingSql(() =>
     connection: { application_name: "zl-local-gateway" },
   }), log);
 const sql = db.sql;
-// The Storage API's own pool, with prepared statements: postgres.js with `prepare: false` sends every statement
-// that has parameters as Parse+Describe, waits for the answer, then Bind+Execute — two round trips, and nothing
-// pipelined behind it — where storage-api (node-postgres) sends one. Its statements are all fixed SQL (no
-// dynamic text), so each connection prepares a handful once. Measured in docs/BENCHMARKS.md, "Batch collection".
-const storageDb = healingSql(() =>
-  postgres(config.dbUrl, {
-    prepare: true,
-    max: 10,
-    idle_timeout: 30,
-    connect_timeout: 10,
-    onnotice: () => {},
-    connection: { application_name: "zl-local-gateway-storage" },
-  }), log);
 
 const registry = createRegistry(config);
 const pool = new WorkerPool((entry) => hostedEnv(config, keys, entry, denoDir, log), config.apiUrl, log);
 const functionsHost = createFunctionsHost({ config, registry, pool, jwtSecret: LOCAL_JWT_SECRET, log });
 const storage = createStorageApi({
-  sql: storageDb.sql,
+  sql,
   disk: new DiskStore(config.storageDir),
   jwtSecret: LOCAL_JWT_SECRET,
   serviceRoleKey: keys.serviceRoleKey,
@@ -127,7 +114,7 @@ async function api(req: Request): Promise<Response> {
       code_hash: codeHash,
       extra_functions_dir: config.extraFunctionsDir,
       wall_clock_ms: config.functionWallClockMs,
-      postgres_pool_replacements: db.replacements() + storageDb.replacements(),
+      postgres_pool_replacements: db.replacements(),
       functions: registry.list().map((f) => ({ name: f.name, verify_jwt: f.verifyJwt, source: f.source })),
       workers: pool.list(),
     });
@@ -225,7 +212,6 @@ async function shutdown(signal: string): Promise<void> {
   await pool.shutdown();
   await Promise.allSettled([apiServer.shutdown(), standinServer.shutdown(), consoleServer?.shutdown()]);
   await db.end({ timeout: 2 }).catch(() => {});
-  await storageDb.end({ timeout: 2 }).catch(() => {});
   log({ event: "gateway_stopped" });
   Deno.exit(0);
 }
