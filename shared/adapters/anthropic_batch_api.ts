@@ -92,7 +92,17 @@ export function anthropicBatchApi(opts: BatchApiOptions): BatchApi {
       ),
     retrieve: (id) => attempt(async () => remoteOf(await client.messages.batches.retrieve(id))),
     cancel: (id) => attempt(async () => remoteOf(await client.messages.batches.cancel(id))),
-    downloadResults: (batch) =>
+    listSince: (since) =>
+      attempt(async () => {
+        const out: RemoteBatch[] = [];
+        // Newest first: stop at the first batch older than `since` (the SDK fetches the next page as needed).
+        for await (const b of client.messages.batches.list({ limit: 100 })) {
+          if (new Date(b.created_at) < since || out.length >= 1000) break;
+          out.push(remoteOf(b));
+        }
+        return out;
+      }),
+    openResults: (batch) =>
       attempt(async () => {
         if (!batch.resultsUrl) {
           throw new Error(`Cannot download results: batch ${batch.id} has no results_url`);
@@ -100,8 +110,10 @@ export function anthropicBatchApi(opts: BatchApiOptions): BatchApi {
         const response = await client
           .get(batch.resultsUrl, { headers: { Accept: "application/binary" }, __binaryResponse: true })
           .asResponse();
-        // A connection cut mid-body rejects here: a short file is never returned as a whole one.
-        return new Uint8Array(await response.arrayBuffer());
+        const body = response.body;
+        if (body === null) throw new Error(`Cannot download results: batch ${batch.id}: empty response`);
+        // A connection cut mid-body makes the stream's next read reject: the caller's iteration throws there.
+        return body as AsyncIterable<Uint8Array>;
       }),
   };
 }

@@ -184,7 +184,12 @@ export function postgresBatchStore(sql: Sql): BatchStore {
     },
 
     async insertRequeue(batch, conversationIds) {
+      const none = { moved: 0, tokensCarried: 0, tokensWindowStart: null };
       return await sql.begin(async (tx) => {
+        // The original batch row first (locked): its reservation is what moves with the requests.
+        const [orig] = await tx`
+          select tokens_reserved, tokens_window_start, tokens_settled_at from public.generation_batches
+           where id = ${batch.requeueOf}::uuid for update`;
         await tx`
           insert into public.generation_batches (id, user_id, state, request_count, model, request_hash,
             tokens_reserved, requeue_of, requeue_depth)
@@ -195,13 +200,31 @@ export function postgresBatchStore(sql: Sql): BatchStore {
                  generation_attempts = generation_attempts + 1
            where conversation_id = any(${conversationIds}::uuid[]) and batch_id = ${batch.requeueOf}::uuid
              and processing_status = 'batch_queued'
-          returning conversation_id`;
+          returning conversation_id,
+                    case when scaffolding_snapshot ->> 'max_tokens' ~ '^[0-9]{1,9}$'
+                         then (scaffolding_snapshot ->> 'max_tokens')::bigint else 0 end as max_tokens`;
         if (moved.length === 0) throw new Error("Cannot re-queue: no conversation was still queued");
-        await tx`update public.generation_batches set request_count = ${moved.length}
+        // Each moved request's max_tokens, as reserved at submit, moves from the original batch's reservation
+        // (never more than it still holds, nothing once it was settled) to the new batch, in the same window.
+        const wanted = moved.reduce((n, r) => n + Number(r.max_tokens), 0);
+        const carried = orig && orig.tokens_window_start && !orig.tokens_settled_at
+          ? Math.min(wanted, Number(orig.tokens_reserved))
+          : 0;
+        if (carried > 0) {
+          await tx`update public.generation_batches set tokens_reserved = tokens_reserved - ${carried}
+                    where id = ${batch.requeueOf}::uuid`;
+        }
+        await tx`update public.generation_batches
+                    set request_count = ${moved.length}, tokens_reserved = ${carried},
+                        tokens_window_start = ${carried > 0 ? orig.tokens_window_start : null}
                   where id = ${batch.batchId}::uuid`;
-        return moved.length;
+        return {
+          moved: moved.length,
+          tokensCarried: carried,
+          tokensWindowStart: carried > 0 ? new Date(orig.tokens_window_start) : null,
+        };
       }).catch((err) => {
-        if (err instanceof Error && err.message.startsWith("Cannot re-queue")) return 0;
+        if (err instanceof Error && err.message.startsWith("Cannot re-queue")) return none;
         throw err;
       });
     },
@@ -276,6 +299,25 @@ export function postgresBatchStore(sql: Sql): BatchStore {
       return rows.map(toRecord);
     },
 
+    async staleSubmits(afterMs) {
+      const rows = await sql`
+        select id::text as id, request_count, created_at from public.generation_batches
+         where state = 'submitting' and created_at < now() - make_interval(secs => ${afterMs / 1000})
+         order by created_at limit 100`;
+      return rows.map((r) => ({
+        batchId: String(r.id),
+        requestCount: Number(r.request_count),
+        createdAt: new Date(r.created_at),
+      }));
+    },
+
+    async knownAnthropicIds(ids) {
+      if (ids.length === 0) return new Set<string>();
+      const rows = await sql`select anthropic_batch_id from public.generation_batches
+                              where anthropic_batch_id = any(${ids}::text[])`;
+      return new Set(rows.map((r) => String(r.anthropic_batch_id)));
+    },
+
     async failStaleSubmits(afterMs) {
       const rows = await sql`select batch_id from private.fail_stale_batch_submits(
         make_interval(secs => ${afterMs / 1000}))`;
@@ -313,7 +355,7 @@ export function postgresBatchStore(sql: Sql): BatchStore {
     async conversations(batchId): Promise<BatchConversation[]> {
       const rows = await sql`
         select c.conversation_id::text as id, c.user_id::text as user_id, c.processing_status,
-               c.batch_id::text as batch_id, c.scaffolding_snapshot
+               c.batch_id::text as batch_id
           from public.conversations c
          where c.batch_id = ${batchId}::uuid
             or c.batch_id in (select g.id from public.generation_batches g where g.requeue_of = ${batchId}::uuid)`;
@@ -322,8 +364,14 @@ export function postgresBatchStore(sql: Sql): BatchStore {
         userId: r.user_id,
         status: r.processing_status,
         batchId: r.batch_id,
-        snapshot: r.scaffolding_snapshot ?? null,
       }));
+    },
+
+    async snapshots(conversationIds) {
+      const rows = await sql`
+        select conversation_id::text as id, scaffolding_snapshot from public.conversations
+         where conversation_id = any(${conversationIds}::uuid[])`;
+      return new Map(rows.map((r) => [String(r.id), r.scaffolding_snapshot ?? null]));
     },
 
     async recordSucceeded(batchId, items) {

@@ -44,6 +44,12 @@ export interface BatchApi {
   create(requests: BatchRequestItem[]): Promise<BatchApiResult<RemoteBatch>>;
   retrieve(id: string): Promise<BatchApiResult<RemoteBatch>>;
   cancel(id: string): Promise<BatchApiResult<RemoteBatch>>;
-  /** The whole results file, byte for byte; a cut download is a failure (`unavailable`), never a short file. */
-  downloadResults(batch: RemoteBatch): Promise<BatchApiResult<Uint8Array>>;
+  /** The workspace's batches created at or after `since`, newest first (`batches.list`, paged; at most 1,000). */
+  listSince(since: Date): Promise<BatchApiResult<RemoteBatch[]>>;
+  /**
+   * The results file as it arrives, chunk by chunk, byte for byte (the collector never holds the whole file). A
+   * refused request is a failure value; a download cut mid-body makes the iteration throw there, never end
+   * quietly as a short file.
+   */
+  openResults(batch: RemoteBatch): Promise<BatchApiResult<AsyncIterable<Uint8Array>>>;
 }

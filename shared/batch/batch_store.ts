@@ -76,6 +76,12 @@ export interface NewBatch {
   requeueDepth: number;
 }
 
+export interface RequeueOutcome {
+  moved: number;
+  tokensCarried: number;
+  tokensWindowStart: Date | null;
+}
+
 export type InsertBatchOutcome = { inserted: true } | { inserted: false; existing: BatchRecord };
 
 /** A conversation of a batch as the collector sees it. */
@@ -85,7 +91,6 @@ export interface BatchConversation {
   status: string;
   /** The batch it is in now (differs from the one collected once it was re-queued). */
   batchId: string;
-  snapshot: Record<string, unknown> | null;
 }
 
 export interface SucceededRecord {
@@ -117,8 +122,13 @@ export interface BatchStore {
   releaseTokens(userId: string, windowStart: Date, amount: number): Promise<void>;
   /** One transaction: the batch row (`submitting`) and its `batch_queued` conversations. */
   insertBatch(batch: NewBatch, conversations: NewConversation[]): Promise<InsertBatchOutcome>;
-  /** One transaction: a new batch (`submitting`) and the given conversations moved into it (still queued). */
-  insertRequeue(batch: NewBatch, conversationIds: string[]): Promise<number>;
+  /**
+   * One transaction: a new batch (`submitting`) and the given conversations moved into it (still queued), with
+   * their output-token reservation (each one's max_tokens, at most what the original batch still holds) moved
+   * from the original batch to the new one in the same usage window: the original's settlement no longer gives
+   * it back, the new batch's does. `moved` 0: nothing was still queued (nothing inserted).
+   */
+  insertRequeue(batch: NewBatch, conversationIds: string[]): Promise<RequeueOutcome>;
   /** `submitting` → `in_progress` with the Anthropic id. False: the row had moved on. */
   markSubmitted(batchId: string, remote: { id: string; expiresAt: Date; createdAt: Date }): Promise<boolean>;
   /** `submitting` → `failed`, its queued conversations → `generation_failed`; returns how many. */
@@ -136,6 +146,10 @@ export interface BatchStore {
   openBatches(limit: number): Promise<BatchRecord[]>;
   /** `private.fail_stale_batch_submits`: submits that never got an Anthropic id. Returns batches failed. */
   failStaleSubmits(afterMs: number): Promise<number>;
+  /** Batches still `submitting` after `afterMs` (what failStaleSubmits would fail now), oldest first. */
+  staleSubmits(afterMs: number): Promise<{ batchId: string; requestCount: number; createdAt: Date }[]>;
+  /** Which of these Anthropic batch ids a batch row already records. */
+  knownAnthropicIds(ids: string[]): Promise<Set<string>>;
   /** The batch as last polled: state (only forward: in_progress/canceling → ended), counts, end time. */
   recordPoll(
     batchId: string,
@@ -149,8 +163,13 @@ export interface BatchStore {
     batchId: string,
     results: { sha256: string; size: number; lines: number; parts: ResultsPart[] },
   ): Promise<BatchRecord | null>;
-  /** Every conversation of the batch, and those re-queued from it. */
+  /**
+   * Every conversation of the batch, and those re-queued from it: ids and states only (the collector keeps
+   * these for the whole batch, so no prompt snapshot here).
+   */
   conversations(batchId: string): Promise<BatchConversation[]>;
+  /** The scaffolding snapshots (prompt, model, max_tokens) of these conversations, for a re-queue. */
+  snapshots(conversationIds: string[]): Promise<Map<string, Record<string, unknown> | null>>;
   /** Claude's metadata on rows still `batch_queued` in this batch; returns the ids it wrote (to upload). */
   recordSucceeded(batchId: string, rows: SucceededRecord[]): Promise<string[]>;
   /** Rows still `batch_queued` in this batch → `generation_failed` with their error; returns how many. */

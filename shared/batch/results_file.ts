@@ -30,13 +30,64 @@ export function splitParts(bytes: Uint8Array, maxBytes: number): { bytes: Uint8A
       end = cut === -1 ? bytes.length : cut + 1;
     }
     const part = bytes.subarray(start, end);
-    let lines = 0;
-    for (let i = part.indexOf(NL); i !== -1; i = part.indexOf(NL, i + 1)) lines++;
-    if (part.length > 0 && part[part.length - 1] !== NL) lines++;
-    parts.push({ bytes: part, lines });
+    parts.push({ bytes: part, lines: countLines(part) });
     start = end;
   }
   return parts;
+}
+
+function countLines(part: Uint8Array): number {
+  let lines = 0;
+  for (let i = part.indexOf(NL); i !== -1; i = part.indexOf(NL, i + 1)) lines++;
+  if (part.length > 0 && part[part.length - 1] !== NL) lines++;
+  return lines;
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const all = new Uint8Array(length);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return all;
+}
+
+/**
+ * `splitParts` over a stream: the same parts, byte for byte (each at most `maxBytes`, ending at a line end; a
+ * single longer line a part of its own), yielded as soon as each is complete. What it holds is one part plus
+ * the chunk that completed it, never the whole stream. A stream that fails fails the iteration there.
+ */
+export async function* streamParts(
+  chunks: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): AsyncGenerator<{ bytes: Uint8Array; lines: number }> {
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    pending.push(chunk);
+    size += chunk.length;
+    while (size > maxBytes) {
+      const buf = concat(pending, size);
+      let cut = buf.lastIndexOf(NL, maxBytes - 1);
+      if (cut === -1) cut = buf.indexOf(NL, maxBytes);
+      if (cut === -1) {
+        pending = [buf];
+        break; // one line longer than a part: wait for its end
+      }
+      const part = buf.slice(0, cut + 1);
+      const rest = buf.subarray(cut + 1);
+      pending = rest.length > 0 ? [rest] : [];
+      size = rest.length;
+      yield { bytes: part, lines: countLines(part) };
+    }
+  }
+  if (size > 0) {
+    const part = concat(pending, size);
+    yield { bytes: part, lines: countLines(part) };
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -85,11 +136,14 @@ export function readResultLine(text: string, lineNo: number): ResultLine {
   }
 }
 
-/** Every non-empty line of the file, read in order. */
-export function readResults(bytes: Uint8Array): ResultLine[] {
+/**
+ * Every non-empty line of the file (or of one stored part: `firstLine` is the part's first line number in the
+ * whole file, for reports), read in order.
+ */
+export function readResults(bytes: Uint8Array, firstLine = 1): ResultLine[] {
   const text = new TextDecoder().decode(bytes);
   const out: ResultLine[] = [];
-  let lineNo = 0;
+  let lineNo = firstLine - 1;
   for (const line of text.split("\n")) {
     lineNo++;
     if (line.trim() === "") continue;

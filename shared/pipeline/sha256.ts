@@ -17,3 +17,14 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 export function sha256HexSync(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
+
+/** An incremental sha256 (node:crypto): feed the bytes part by part, read the lowercase hex digest once at the end. */
+export function sha256Hasher(): { update(bytes: Uint8Array): void; hex(): string } {
+  const hash = createHash("sha256");
+  return {
+    update(bytes) {
+      hash.update(bytes);
+    },
+    hex: () => hash.digest("hex"),
+  };
+}

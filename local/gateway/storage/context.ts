@@ -5,7 +5,7 @@
  * supabase/storage's src/http/routes; api.ts only routes and maps errors.
  */
 import type postgres from "postgres";
-import { decodeJwtPayload, verifyJwt } from "../../keys.ts";
+import { decodeJwtPayload, type JwtPayload, verifyJwt, type VerifyResult } from "../../keys.ts";
 import type { DiskStore } from "./disk.ts";
 import { ERRORS } from "./errors.ts";
 import { type Caller, headersObject, type RequestScope, type Tx } from "./scope.ts";
@@ -127,13 +127,32 @@ export function createStorageContext(deps: StorageDeps): StorageContext {
   const { sql } = deps;
   let serviceClaims: Record<string, unknown> | null = null;
 
+  // Tokens whose signature checked out, by token: a client sends the same key with every request, and the
+  // HMAC is the same answer each time. Time claims are checked again on every use (an expired token is
+  // verified again, so it fails with the verifier's own message); the map is emptied when it grows large.
+  const verifiedTokens = new Map<string, JwtPayload>();
+  async function verifiedToken(token: string): Promise<VerifyResult> {
+    const known = verifiedTokens.get(token);
+    const nowSec = Date.now() / 1000;
+    if (
+      known && (typeof known.exp !== "number" || known.exp > nowSec) &&
+      (typeof known.nbf !== "number" || known.nbf <= nowSec)
+    ) return { ok: true, payload: known };
+    const verified = await verifyJwt(token, deps.jwtSecret);
+    if (verified.ok) {
+      if (verifiedTokens.size >= 1000) verifiedTokens.clear();
+      verifiedTokens.set(token, verified.payload);
+    }
+    return verified;
+  }
+
   async function callerFrom(req: Request, allowAnon: boolean): Promise<Caller & { authenticated: boolean }> {
     const anonymous = { role: "anon", claims: { role: "anon" }, jwt: "", sub: null, authenticated: false };
     const header = req.headers.get("authorization");
     if (header === null && !allowAnon) throw ERRORS.schema("headers", "authorization");
     const token = (header ?? "").replace(/^Bearer\s+/i, "").trim();
     if (!token && allowAnon) return anonymous;
-    const verified = await verifyJwt(token, deps.jwtSecret);
+    const verified = await verifiedToken(token);
     if (!verified.ok) {
       if (allowAnon) return anonymous;
       throw ERRORS.accessDenied(verified.message);

@@ -16,6 +16,8 @@ export interface StoredFile {
 }
 
 export class DiskStore {
+  private tmpReady = false;
+
   constructor(private readonly root: string) {}
 
   /** The file for one version; null when the key would leave the bucket's folder (`.` or `..` segments). */
@@ -31,11 +33,21 @@ export class DiskStore {
     const target = this.pathFor(bucket, key, version);
     if (!target) throw new Error(`unsafe object path: ${bucket}/${key}`);
     const tmpDir = join(this.root, ".tmp");
-    await Deno.mkdir(tmpDir, { recursive: true });
+    // The temp folder is made once per store (one syscall less per upload), again if something removed it.
+    if (!this.tmpReady) {
+      await Deno.mkdir(tmpDir, { recursive: true });
+      this.tmpReady = true;
+    }
     await Deno.mkdir(dirname(target), { recursive: true });
     const tmp = join(tmpDir, `${crypto.randomUUID()}.part`);
     try {
-      await Deno.writeFile(tmp, bytes);
+      try {
+        await Deno.writeFile(tmp, bytes);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        await Deno.mkdir(tmpDir, { recursive: true });
+        await Deno.writeFile(tmp, bytes);
+      }
       await Deno.rename(tmp, target);
     } catch (err) {
       await Deno.remove(tmp).catch(() => {});

@@ -74,7 +74,8 @@ function conv(userId: string): NewConversation {
     emotionalArcKey: "a",
     topicKey: "t",
     tier: "template",
-    snapshot: { prompt: "p" },
+    // As generate-batch records it: the request's max_tokens is what its reservation holds.
+    snapshot: { prompt: "p", max_tokens: 4000 },
     model: "claude-sonnet-4-5",
     idempotencyKey: null,
     requestHash: "b".repeat(64),
@@ -140,8 +141,14 @@ stackTest(
       await store.markFailed(b.batchId, [{ conversationId: convs[1].conversationId, error: "again" }]),
       0,
     );
+    assert.deepEqual(
+      [...await store.knownAnthropicIds(["msgbatch_t_" + b.batchId, "msgbatch_nobody"])],
+      ["msgbatch_t_" + b.batchId],
+    );
     const listed = await store.conversations(b.batchId);
     assert.equal(listed.length, 3);
+    const snaps = await store.snapshots([convs[0].conversationId]);
+    assert.equal(snaps.get(convs[0].conversationId)?.max_tokens, 4000, "a re-queue reads the snapshot by id");
     const view = await store.get(b.batchId, user.id);
     assert.deepEqual(view?.conversation_counts, { batch_queued: 2, generation_failed: 1 });
     assert.equal(await store.get(b.batchId, crypto.randomUUID()), null, "another user's batch is not found");
@@ -177,7 +184,8 @@ stackTest(
         convs[0].conversationId,
       ],
     );
-    assert.equal(moved, 1);
+    assert.equal(moved.moved, 1);
+    assert.equal(moved.tokensCarried, 0, "nothing reserved, nothing carried");
     assert.equal(
       (await store.conversations(b.batchId)).length,
       2,
@@ -229,6 +237,81 @@ stackTest("postgres batch store: a reserved budget is settled to the output toke
 });
 
 stackTest(
+  "postgres batch store: a re-queue carries the expired requests' reservation; only the new batch gives it back",
+  async () => {
+    const store = postgresBatchStore(sql());
+    const user = await createTestUser();
+    const maxTokens = Number((conv(user.id).snapshot as { max_tokens?: unknown }).max_tokens);
+    const reserved = 2 * maxTokens;
+    const r = await store.reserve({ userId: user.id, requests: 2, tokens: reserved, isService: false });
+    assert.ok(r.allowed && r.tokensCharged);
+    const used = async () =>
+      Number(
+        (await sql()`select used::int from private.usage_counters
+                           where user_id = ${user.id} and limit_name = 'generate_output_tokens_per_day'`)[0]
+          .used,
+      );
+    assert.equal(await used(), reserved);
+    const b = newBatch(user.id, { tokensReserved: reserved, tokensWindowStart: r.tokensWindowStart });
+    const convs = [conv(user.id), conv(user.id)];
+    await store.insertBatch(b, convs);
+    await store.markSubmitted(b.batchId, {
+      id: "msgbatch_t_" + b.batchId,
+      expiresAt: new Date(),
+      createdAt: new Date(),
+    });
+    await store.recordPoll(b.batchId, "ended", {
+      processing: 0,
+      succeeded: 1,
+      errored: 0,
+      canceled: 0,
+      expired: 1,
+    }, new Date());
+    await store.recordResults(b.batchId, { sha256: "d".repeat(64), size: 1, lines: 2, parts: [] });
+    await store.recordSucceeded(b.batchId, [{
+      conversationId: convs[0].conversationId,
+      record: record("f".repeat(64)),
+    }]);
+    // convs[1] expired: re-queued with its max_tokens carried, in the same usage window.
+    const nb = newBatch(user.id, { requeueOf: b.batchId, requeueDepth: 1, requestCount: 1 });
+    const out = await store.insertRequeue(nb, [convs[1].conversationId]);
+    assert.equal(out.moved, 1);
+    assert.equal(out.tokensCarried, maxTokens);
+    assert.equal(out.tokensWindowStart?.getTime(), r.tokensWindowStart!.getTime());
+    const rows = await sql()`select id::text, tokens_reserved::int from public.generation_batches
+                              where id in (${b.batchId}, ${nb.batchId}) order by requeue_depth`;
+    assert.deepEqual(rows.map((x) => x.tokens_reserved), [maxTokens, maxTokens]);
+    // The original batch settles without the carried part: only convs[0]'s unused tokens come back.
+    await store.markCollected(b.batchId, { counts: {}, missing: 0, unknown: 0 });
+    assert.equal(
+      await used(),
+      maxTokens + 200,
+      "convs[0] used 200 of its reservation; convs[1]'s is still held",
+    );
+    // The re-queued batch ends; its settlement gives back what convs[1] did not use.
+    await store.markSubmitted(nb.batchId, {
+      id: "msgbatch_t_" + nb.batchId,
+      expiresAt: new Date(),
+      createdAt: new Date(),
+    });
+    await store.recordPoll(nb.batchId, "ended", {
+      processing: 0,
+      succeeded: 1,
+      errored: 0,
+      canceled: 0,
+      expired: 0,
+    }, new Date());
+    await store.recordResults(nb.batchId, { sha256: "e".repeat(64), size: 1, lines: 1, parts: [] });
+    await store.recordSucceeded(nb.batchId, [{
+      conversationId: convs[1].conversationId,
+      record: record("f".repeat(64)),
+    }]);
+    await store.markCollected(nb.batchId, { counts: {}, missing: 0, unknown: 0 });
+    assert.equal(await used(), 400, "2 × 200 used in all: the re-queue ran inside the caller's budget");
+  },
+);
+
+stackTest(
   "postgres batch store: a submit that never got its Anthropic id is failed after the stale delay",
   async () => {
     const store = postgresBatchStore(sql());
@@ -237,6 +320,15 @@ stackTest(
     const convs = [conv(user.id)];
     await store.insertBatch(b, convs);
     await sql()`update public.generation_batches set created_at = now() - interval '1 hour' where id = ${b.batchId}`;
+    const stale = await store.staleSubmits(15 * 60_000);
+    assert.ok(
+      stale.some((s) => s.batchId === b.batchId && s.requestCount === 3),
+      "listed before it is failed",
+    );
+    assert.ok(
+      !(await store.staleSubmits(2 * 3_600_000)).some((s) => s.batchId === b.batchId),
+      "not yet that old",
+    );
     assert.ok(await store.failStaleSubmits(15 * 60_000) >= 1);
     const [row] = await sql()`select processing_status from public.conversations
                              where conversation_id = ${convs[0].conversationId}`;

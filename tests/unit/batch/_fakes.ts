@@ -52,6 +52,8 @@ export class FakeBatchStore implements BatchStore {
   batches = new Map<string, FakeBatch>();
   convs = new Map<string, FakeConv>();
   released: number[] = [];
+  /** Output tokens a re-queue carries per moved request (the real store: each one's max_tokens). */
+  requeueCarriesPerRequest = 0;
   refuse: BatchReservation | null = null;
 
   findByIdempotencyKey(userId: string, key: string) {
@@ -123,7 +125,12 @@ export class FakeBatchStore implements BatchStore {
         n++;
       }
     }
-    return Promise.resolve(n);
+    const carried = n * this.requeueCarriesPerRequest;
+    return Promise.resolve({
+      moved: n,
+      tokensCarried: carried,
+      tokensWindowStart: carried > 0 ? new Date(0) : null,
+    });
   }
   markSubmitted(id: string, remote: { id: string; expiresAt: Date; createdAt: Date }) {
     const b = this.batches.get(id);
@@ -193,8 +200,27 @@ export class FakeBatchStore implements BatchStore {
     const open = ["in_progress", "canceling", "ended", "results_stored"];
     return Promise.resolve([...this.batches.values()].filter((b) => open.includes(b.state)).slice(0, limit));
   }
+  /** Every `submitting` batch counts as stale (older than BATCH_STALE_SUBMIT_MS) when set. */
+  submitsStale = false;
+  staleSubmits() {
+    const rows = this.submitsStale
+      ? [...this.batches.values()].filter((b) => b.state === "submitting").map((b) => ({
+        batchId: b.id,
+        requestCount: b.requestCount,
+        createdAt: b.createdAt,
+      }))
+      : [];
+    return Promise.resolve(rows);
+  }
+  knownAnthropicIds(ids: string[]) {
+    const known = new Set([...this.batches.values()].map((b) => b.anthropicBatchId));
+    return Promise.resolve(new Set(ids.filter((id) => known.has(id))));
+  }
   failStaleSubmits() {
-    return Promise.resolve(0);
+    if (!this.submitsStale) return Promise.resolve(0);
+    const stale = [...this.batches.values()].filter((b) => b.state === "submitting");
+    for (const b of stale) Object.assign(b, { state: "failed", lastError: "batch_not_submitted: stale" });
+    return Promise.resolve(stale.length);
   }
   recordPoll(id: string, state: BatchState) {
     const b = this.batches.get(id)!;
@@ -222,9 +248,11 @@ export class FakeBatchStore implements BatchStore {
         userId: c.userId,
         status: c.status,
         batchId: c.batchId,
-        snapshot: c.snapshot,
       })),
     );
+  }
+  snapshots(ids: string[]) {
+    return Promise.resolve(new Map(ids.map((id) => [id, this.convs.get(id)?.snapshot ?? null])));
   }
   recordSucceeded(
     batchId: string,
@@ -309,6 +337,11 @@ export class FakeBatchApi implements BatchApi {
     this.created.push(requests);
     return Promise.resolve({ ok: true as const, value: this.#remote(`msgbatch_${this.created.length}`, 0) });
   }
+  /** What `listSince` answers (batches created at Anthropic, newest first). */
+  listed: RemoteBatch[] = [];
+  listSince() {
+    return Promise.resolve({ ok: true as const, value: this.listed });
+  }
   lost = false;
   retrieve(id: string): Promise<BatchApiResult<RemoteBatch>> {
     if (this.lost) {
@@ -326,17 +359,26 @@ export class FakeBatchApi implements BatchApi {
       value: { ...this.#remote(id, 0), status: "canceling" as const },
     });
   }
-  downloadResults() {
+  /** Bytes per chunk of the results stream (small: parts are assembled from many chunks). */
+  chunkBytes = 7;
+  /** Cut the stream (the iteration throws) after this many bytes; null: deliver the whole file. */
+  cutAfterBytes: number | null = null;
+  openResults() {
     if (this.failDownload || this.results === null) {
       return Promise.resolve({
         ok: false as const,
         failure: { kind: "unavailable" as const, status: null, errorType: null, message: "connection cut" },
       });
     }
-    return Promise.resolve({
-      ok: true as const,
-      value: new TextEncoder().encode(this.results.map((l) => l + "\n").join("")),
-    });
+    const file = new TextEncoder().encode(this.results.map((l) => l + "\n").join(""));
+    const { chunkBytes, cutAfterBytes } = this;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let off = 0; off < file.length; off += chunkBytes) {
+        if (cutAfterBytes !== null && off >= cutAfterBytes) throw new Error("connection reset mid-body");
+        yield file.slice(off, off + chunkBytes);
+      }
+    }
+    return Promise.resolve({ ok: true as const, value: chunks() as AsyncIterable<Uint8Array> });
   }
 }
 

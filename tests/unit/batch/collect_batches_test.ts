@@ -5,6 +5,7 @@ import {
   type CollectDeps,
   resultsPartPath,
 } from "../../../shared/batch/collect_batches.ts";
+import type { RemoteBatch } from "../../../shared/batch/batch_api.ts";
 import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
 import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
@@ -87,7 +88,7 @@ Deno.test("collectBatch() stores the results file first, then splits it: raw obj
   const joined = b.resultsParts!.map((p) => results.text(p.path)).join("");
   assert.equal(joined, new TextDecoder().decode(file));
   assert.ok(b.resultsParts!.length > 1, "1 KiB parts: the file is cut at line ends");
-  assert.equal(b.resultsParts![0].path, resultsPartPath(USER, "b1", b.resultsSha256!, 0));
+  assert.equal(b.resultsParts![0].path, resultsPartPath(USER, "b1", 0, b.resultsParts![0].sha256));
   // Succeeded → the Message as the raw object where generate stores it, its sha256 and batch-priced cost on the row.
   for (const id of [ids[0], ids[1]]) {
     const stored = raw.objects.get(rawObjectPath(USER, id))!;
@@ -178,6 +179,17 @@ Deno.test("collectBatch() fails an expired request of a re-queued batch instead 
   assert.equal(api.created.length, 0);
 });
 
+Deno.test("collectBatch() gives a re-queue's carried budget back when Anthropic refuses the new batch", async () => {
+  const { store, api, ids, deps } = await setup(2);
+  store.requeueCarriesPerRequest = 4096;
+  api.status = "ended";
+  api.results = [line(ids[0], "expired"), line(ids[1], "expired")];
+  api.failCreate = true;
+  await collectBatch(deps, (await store.record("b1"))!);
+  assert.deepEqual(store.released, [8192], "the two requests' reservation, given back once");
+  for (const id of ids) assert.match(store.convs.get(id)!.error!, /^batch_expired: re-queue refused/);
+});
+
 Deno.test("collectBatches() runs the open batches and reports each", async () => {
   const { api, ids, deps } = await setup(1);
   api.status = "ended";
@@ -210,4 +222,118 @@ Deno.test("collectBatch() stops starting uploads when the run's budget is spent;
   assert.equal(raw.objects.size, 0);
   assert.equal((await collectBatch(deps, (await store.record("b1"))!)).outcome, "collected");
   assert.equal(raw.objects.size, 3);
+});
+
+Deno.test("collectBatch() cut between parts resumes: stored parts are reused, no duplicate object, nothing lost", async () => {
+  const { store, api, results, raw, ids, deps } = await setup(30);
+  api.status = "ended";
+  api.results = ids.map((id) => line(id, "succeeded"));
+  // The first download stops after about two 1 KiB parts (as a worker killed between parts would).
+  api.cutAfterBytes = 2500;
+  const first = await collectBatch(deps, (await store.record("b1"))!);
+  assert.equal(first.outcome, "retry");
+  assert.match((first as { error: string }).error, /results download failed after 2 part\(s\)/);
+  assert.equal(store.batches.get("b1")!.state, "ended", "nothing recorded before the whole file is stored");
+  const storedBefore = [...results.objects.keys()];
+  assert.equal(storedBefore.length, 2);
+  assert.equal(raw.objects.size, 0, "nothing split before the whole file is stored");
+  api.cutAfterBytes = null;
+  const second = await collectBatch(deps, (await store.record("b1"))!);
+  assert.equal(second.outcome, "collected");
+  const b = (await store.record("b1"))!;
+  // The second download's first parts are the same objects (write-once, same sha256): no duplicate part.
+  assert.deepEqual(b.resultsParts!.slice(0, 2).map((p) => p.path), storedBefore);
+  assert.equal(results.objects.size, b.resultsParts!.length);
+  for (const p of b.resultsParts!) assert.ok(results.text(p.path)!.endsWith("\n"), "parts end at line ends");
+  assert.equal(raw.objects.size, 30);
+  for (const id of ids) assert.equal(store.convs.get(id)!.status, "raw_stored");
+});
+
+Deno.test("collectBatch() refuses a corrupted stored part (sha256 differs) and collects once it is whole again", async () => {
+  const { store, api, results, raw, ids, deps } = await setup(30);
+  api.status = "ended";
+  api.results = ids.map((id) => line(id, "succeeded"));
+  // Stored, then the run stops before splitting (its budget is spent).
+  assert.equal((await collectBatch(deps, (await store.record("b1"))!, -1)).outcome, "retry");
+  const b = (await store.record("b1"))!;
+  assert.equal(b.state, "results_stored");
+  const victim = b.resultsParts![1].path;
+  const good = results.objects.get(victim)!;
+  const bad = good.slice();
+  bad[10] ^= 1;
+  results.objects.set(victim, bad);
+  const out = await collectBatch(deps, b);
+  assert.equal(out.outcome, "retry");
+  assert.match(
+    (out as { error: string }).error,
+    /stored results part .*part.*: sha256 differs|sha256 differs/,
+  );
+  assert.equal(store.batches.get("b1")!.state, "results_stored", "not collected from a corrupted file");
+  assert.ok(raw.objects.size < 30, "the parts after the corrupted one are not split");
+  // Every raw object written so far is a result of the verified first part.
+  for (const [path] of raw.objects) {
+    assert.ok(results.text(b.resultsParts![0].path)!.includes(path.split("/")[2].replace(".json", "")));
+  }
+  results.objects.set(victim, good);
+  assert.equal((await collectBatch(deps, (await store.record("b1"))!)).outcome, "collected");
+  assert.equal(raw.objects.size, 30);
+  for (const id of ids) assert.equal(store.convs.get(id)!.status, "raw_stored");
+});
+
+function remoteBatch(id: string, requests: number, createdAt: Date): RemoteBatch {
+  return {
+    id,
+    status: "in_progress",
+    counts: { processing: requests, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 86_400_000),
+    endedAt: null,
+    resultsUrl: null,
+  };
+}
+
+Deno.test("collectBatches() finds a stale submit's batch at Anthropic (one match) and watches it instead of failing it", async () => {
+  const { store, api, ids, deps } = await setup(3);
+  // A second batch whose worker died after batches.create, before the id was recorded.
+  await store.insertBatch({
+    batchId: "b2",
+    userId: USER,
+    model: "claude-sonnet-4-5",
+    requestCount: 2,
+    idempotencyKey: null,
+    requestHash: "0".repeat(64),
+    tokensReserved: 0,
+    tokensWindowStart: null,
+    requeueOf: null,
+    requeueDepth: 0,
+  }, [conv(crypto.randomUUID()), conv(crypto.randomUUID())]);
+  store.submitsStale = true;
+  const created = store.batches.get("b2")!.createdAt;
+  api.listed = [
+    remoteBatch("msgbatch_other_size", 5, created), // another request count
+    remoteBatch("msgbatch_1", 3, created), // b1's own batch: already recorded
+    remoteBatch("msgbatch_lost", 2, new Date(created.getTime() + 2_000)),
+    remoteBatch("msgbatch_old", 2, new Date(created.getTime() - 3_600_000)), // too early
+  ];
+  const summary = await collectBatches(deps);
+  assert.equal(summary.lost_submits_found, 1);
+  assert.equal(summary.stale_submits_failed, 0);
+  const b2 = store.batches.get("b2")!;
+  assert.equal(b2.state, "in_progress");
+  assert.equal(b2.anthropicBatchId, "msgbatch_lost");
+  assert.equal(store.convs.get(ids[0])!.status, "batch_queued", "b1 untouched");
+});
+
+Deno.test("collectBatches() fails a stale submit as before when its batch cannot be told apart", async () => {
+  const { store, api, deps } = await setup(1);
+  store.batches.get("b1")!.state = "submitting";
+  store.batches.get("b1")!.anthropicBatchId = null;
+  store.submitsStale = true;
+  const created = store.batches.get("b1")!.createdAt;
+  // Two unrecorded batches of the same size in the window: either could be it.
+  api.listed = [remoteBatch("msgbatch_a", 1, created), remoteBatch("msgbatch_b", 1, created)];
+  const summary = await collectBatches(deps);
+  assert.equal(summary.lost_submits_found, 0);
+  assert.equal(summary.stale_submits_failed, 1);
+  assert.equal(store.batches.get("b1")!.state, "failed");
 });

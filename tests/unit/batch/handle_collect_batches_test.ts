@@ -23,7 +23,7 @@ Deno.test("collect-batches takes the service key only and answers the run's summ
     new Request(url, { method: "POST", headers: { authorization: "Bearer sb_secret_test" } }),
   );
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { stale_submits_failed: 0, batches: [] });
+  assert.deepEqual(await res.json(), { lost_submits_found: 0, stale_submits_failed: 0, batches: [] });
   assert.equal((await fetch(new Request(url, { method: "PUT" }))).status, 405);
   const dry = await fetch(
     new Request(url, {

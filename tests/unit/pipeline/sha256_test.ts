@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sha256Hex, sha256HexSync } from "../../../shared/pipeline/sha256.ts";
+import { sha256Hasher, sha256Hex, sha256HexSync } from "../../../shared/pipeline/sha256.ts";
 
 Deno.test("sha256Hex() is lowercase hex of the bytes (the known vectors, as PostgreSQL's encode(sha256(x), 'hex'))", async () => {
   assert.equal(
@@ -17,4 +17,11 @@ Deno.test("sha256HexSync() gives the same digest as sha256Hex()", async () => {
     const bytes = new TextEncoder().encode(text);
     assert.equal(sha256HexSync(bytes), await sha256Hex(bytes));
   }
+});
+
+Deno.test("sha256Hasher() fed part by part gives the digest of the whole", async () => {
+  const bytes = new TextEncoder().encode("a results file, cut into parts anywhere\n".repeat(50));
+  const h = sha256Hasher();
+  for (let off = 0; off < bytes.length; off += 97) h.update(bytes.subarray(off, off + 97));
+  assert.equal(h.hex(), await sha256Hex(bytes));
 });

@@ -105,10 +105,11 @@ export async function uploadObject(
   let row: { id: string; previous_version: string | null };
   try {
     row = await withScope(ctx.sql, { ...scope, caller: ctx.serviceCaller() }, async (tx) => {
-      await tx`select pg_advisory_xact_lock(hashtextextended(${bucketId + "/" + name}, 0))`;
-      const [current] = await tx<{ version: string | null }[]>`
+      // Lock, current version and write are queued together (one round trip); PostgreSQL runs them in order.
+      const lock = tx`select pg_advisory_xact_lock(hashtextextended(${bucketId + "/" + name}, 0))`;
+      const previous = tx<{ version: string | null }[]>`
         select version from storage.objects where bucket_id = ${bucketId} and name = ${name} for update`;
-      const [written] = await tx<{ id: string }[]>`
+      const write = tx<{ id: string }[]>`
         insert into storage.objects (bucket_id, name, owner, owner_id, version, metadata, user_metadata)
         values (${bucketId}, ${name}, ${ownerUuid}, ${owner}, ${version}, ${ctx.sql.json(metadata)},
                 ${file.userMetadata === null ? null : ctx.sql.json(file.userMetadata as postgres.JSONValue)})
@@ -117,6 +118,7 @@ export async function uploadObject(
                version = excluded.version, owner = excluded.owner, owner_id = excluded.owner_id,
                updated_at = now()
         returning id`;
+      const [, [current], [written]] = await Promise.all([lock, previous, write]);
       return { id: written.id, previous_version: current?.version ?? null };
     });
   } catch (err) {
