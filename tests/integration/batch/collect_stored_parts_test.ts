@@ -10,31 +10,11 @@ import { supabaseObjectStore } from "../../../shared/adapters/supabase_object_st
 import { BATCH_DEFAULTS } from "../../../shared/batch/batch_env.ts";
 import { collectBatch, type CollectDeps } from "../../../shared/batch/collect_batches.ts";
 import { RESULTS_BUCKET } from "../../../shared/batch/deps_from_env.ts";
-import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
 import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { createTestUser, serviceKey, sql, stackEnv, stackTest } from "../../support/stack.ts";
 import { FakeBatchApi, line } from "../../unit/batch/_fakes.ts";
-import { SEED } from "../generate/_helpers.ts";
-
-function conv(userId: string): NewConversation {
-  return {
-    conversationId: crypto.randomUUID(),
-    userId,
-    personaId: SEED.persona,
-    emotionalArcId: SEED.arc,
-    trainingTopicId: SEED.topic,
-    templateId: null,
-    personaKey: "p",
-    emotionalArcKey: "a",
-    topicKey: "t",
-    tier: "template",
-    snapshot: { prompt: "p", max_tokens: 4000 },
-    model: "claude-sonnet-4-5",
-    idempotencyKey: null,
-    requestHash: "b".repeat(64),
-  };
-}
+import { batchConversation as conv } from "./_helpers.ts";
 
 async function setup(n: number) {
   const store = postgresBatchStore(sql());

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { postgresBatchStore } from "../../../shared/adapters/postgres_batch_store.ts";
 import type { NewBatch } from "../../../shared/batch/batch_store.ts";
-import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
 import { createTestUser as newUser, sql, stackTest } from "../../support/stack.ts";
 
 /** A fresh user whose batches are closed when the test ends (the stack's own collector must not poll them). */
@@ -14,6 +13,24 @@ async function createTestUser() {
   const u = await newUser();
   users.push(u.id);
   return u;
+}
+
+/** A submitted batch that ended with these counts, its results file recorded (no parts: the store test's own). */
+async function endWithResults(
+  store: ReturnType<typeof postgresBatchStore>,
+  batchId: string,
+  counts: { succeeded?: number; expired?: number },
+  shaChar: string,
+): Promise<void> {
+  await store.markSubmitted(batchId, {
+    id: "msgbatch_t_" + batchId,
+    expiresAt: new Date(),
+    createdAt: new Date(),
+  });
+  const c = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0, ...counts };
+  await store.recordPoll(batchId, "ended", c, new Date());
+  const lines = c.succeeded + c.expired;
+  await store.recordResults(batchId, { sha256: shaChar.repeat(64), size: 1, lines, parts: [] });
 }
 
 stackTest(
@@ -33,7 +50,7 @@ stackTest(
     assert.equal(await store.markLost(b.batchId, "batch_not_found: test"), 0);
   },
 );
-import { SEED } from "../generate/_helpers.ts";
+import { batchConversation as conv } from "./_helpers.ts";
 
 const record = (sha: string) => ({
   rawSha256: sha,
@@ -59,26 +76,6 @@ function newBatch(userId: string, over: Partial<NewBatch> = {}): NewBatch {
     requeueOf: null,
     requeueDepth: 0,
     ...over,
-  };
-}
-
-function conv(userId: string): NewConversation {
-  return {
-    conversationId: crypto.randomUUID(),
-    userId,
-    personaId: SEED.persona,
-    emotionalArcId: SEED.arc,
-    trainingTopicId: SEED.topic,
-    templateId: null,
-    personaKey: "p",
-    emotionalArcKey: "a",
-    topicKey: "t",
-    tier: "template",
-    // As generate-batch records it: the request's max_tokens is what its reservation holds.
-    snapshot: { prompt: "p", max_tokens: 4000 },
-    model: "claude-sonnet-4-5",
-    idempotencyKey: null,
-    requestHash: "b".repeat(64),
   };
 }
 
@@ -213,19 +210,7 @@ stackTest("postgres batch store: a reserved budget is settled to the output toke
   const b = newBatch(user.id, { tokensReserved: 8000, tokensWindowStart: r.tokensWindowStart });
   const convs = [conv(user.id), conv(user.id)];
   await store.insertBatch(b, convs);
-  await store.markSubmitted(b.batchId, {
-    id: "msgbatch_t_" + b.batchId,
-    expiresAt: new Date(),
-    createdAt: new Date(),
-  });
-  await store.recordPoll(b.batchId, "ended", {
-    processing: 0,
-    succeeded: 2,
-    errored: 0,
-    canceled: 0,
-    expired: 0,
-  }, new Date());
-  await store.recordResults(b.batchId, { sha256: "d".repeat(64), size: 1, lines: 2, parts: [] });
+  await endWithResults(store, b.batchId, { succeeded: 2 }, "d");
   await store.recordSucceeded(
     b.batchId,
     convs.map((c) => ({ conversationId: c.conversationId, record: record("f".repeat(64)) })),
@@ -255,19 +240,7 @@ stackTest(
     const b = newBatch(user.id, { tokensReserved: reserved, tokensWindowStart: r.tokensWindowStart });
     const convs = [conv(user.id), conv(user.id)];
     await store.insertBatch(b, convs);
-    await store.markSubmitted(b.batchId, {
-      id: "msgbatch_t_" + b.batchId,
-      expiresAt: new Date(),
-      createdAt: new Date(),
-    });
-    await store.recordPoll(b.batchId, "ended", {
-      processing: 0,
-      succeeded: 1,
-      errored: 0,
-      canceled: 0,
-      expired: 1,
-    }, new Date());
-    await store.recordResults(b.batchId, { sha256: "d".repeat(64), size: 1, lines: 2, parts: [] });
+    await endWithResults(store, b.batchId, { succeeded: 1, expired: 1 }, "d");
     await store.recordSucceeded(b.batchId, [{
       conversationId: convs[0].conversationId,
       record: record("f".repeat(64)),
@@ -289,19 +262,7 @@ stackTest(
       "convs[0] used 200 of its reservation; convs[1]'s is still held",
     );
     // The re-queued batch ends; its settlement gives back what convs[1] did not use.
-    await store.markSubmitted(nb.batchId, {
-      id: "msgbatch_t_" + nb.batchId,
-      expiresAt: new Date(),
-      createdAt: new Date(),
-    });
-    await store.recordPoll(nb.batchId, "ended", {
-      processing: 0,
-      succeeded: 1,
-      errored: 0,
-      canceled: 0,
-      expired: 0,
-    }, new Date());
-    await store.recordResults(nb.batchId, { sha256: "e".repeat(64), size: 1, lines: 1, parts: [] });
+    await endWithResults(store, nb.batchId, { succeeded: 1 }, "e");
     await store.recordSucceeded(nb.batchId, [{
       conversationId: convs[1].conversationId,
       record: record("f".repeat(64)),
