@@ -6,8 +6,9 @@
  * stream event to the commit is logged as `memory_window_ms` (`raw_written_ahead`) and timed as `write_ahead`.
  *
  * When the database refuses it (a restart, a failover) it is tried again every 250 ms beside the upload, so the
- * answer becomes durable as soon as either store answers; the log-ahead logs it at once then (unless off). Storage itself needs the database, so during a
- * PostgreSQL restart both come back together, and the first to commit ends the in-memory window.
+ * answer becomes durable as soon as either store answers; the log-ahead logs it at once then (unless off).
+ * Storage itself needs the database, so during a PostgreSQL restart both come back together, and the first to
+ * commit ends the in-memory window.
  *
  * The log-ahead (shared/generate/log_ahead.ts) bounds that window when the statement is slow: if it has not
  * committed `logAheadAfterMs` after the last byte (default 3 ms; at once when other generations share this
