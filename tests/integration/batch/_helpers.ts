@@ -1,4 +1,5 @@
-/** What the batch integration tests share: a conversation row as generate-batch inserts it. */
+/** What the batch integration tests share: a batch row and a conversation row as generate-batch inserts them. */
+import type { NewBatch } from "../../../shared/batch/batch_store.ts";
 import type { NewConversation } from "../../../shared/generate/conversation_repo.ts";
 import { SEED } from "../generate/_helpers.ts";
 
@@ -20,5 +21,22 @@ export function batchConversation(userId: string): NewConversation {
     model: "claude-sonnet-4-5",
     idempotencyKey: null,
     requestHash: "b".repeat(64),
+  };
+}
+
+/** A batch row of three requests for `userId`, nothing reserved, not a re-queue; `over` changes any field. */
+export function newBatch(userId: string, over: Partial<NewBatch> = {}): NewBatch {
+  return {
+    batchId: crypto.randomUUID(),
+    userId,
+    model: "claude-sonnet-4-5",
+    requestCount: 3,
+    idempotencyKey: null,
+    requestHash: "a".repeat(64),
+    tokensReserved: 0,
+    tokensWindowStart: null,
+    requeueOf: null,
+    requeueDepth: 0,
+    ...over,
   };
 }

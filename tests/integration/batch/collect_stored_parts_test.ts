@@ -14,25 +14,15 @@ import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { systemClock } from "../../../shared/pipeline/clock.ts";
 import { createTestUser, serviceKey, sql, stackEnv, stackTest } from "../../support/stack.ts";
 import { FakeBatchApi, line } from "../../unit/batch/_fakes.ts";
-import { batchConversation as conv } from "./_helpers.ts";
+import { batchConversation as conv, newBatch } from "./_helpers.ts";
 
 async function setup(n: number) {
   const store = postgresBatchStore(sql());
   const user = await createTestUser();
-  const batchId = crypto.randomUUID();
   const convs = Array.from({ length: n }, () => conv(user.id));
-  await store.insertBatch({
-    batchId,
-    userId: user.id,
-    model: "claude-sonnet-4-5",
-    requestCount: n,
-    idempotencyKey: null,
-    requestHash: "a".repeat(64),
-    tokensReserved: 0,
-    tokensWindowStart: null,
-    requeueOf: null,
-    requeueDepth: 0,
-  }, convs);
+  const batch = newBatch(user.id, { requestCount: n });
+  const batchId = batch.batchId;
+  await store.insertBatch(batch, convs);
   await store.markSubmitted(batchId, {
     id: "msgbatch_parts_" + batchId,
     expiresAt: new Date(),

@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { postgresBatchStore } from "../../../shared/adapters/postgres_batch_store.ts";
-import type { NewBatch } from "../../../shared/batch/batch_store.ts";
 import { createTestUser as newUser, sql, stackTest } from "../../support/stack.ts";
 
 /** A fresh user whose batches are closed when the test ends (the stack's own collector must not poll them). */
@@ -50,7 +49,7 @@ stackTest(
     assert.equal(await store.markLost(b.batchId, "batch_not_found: test"), 0);
   },
 );
-import { batchConversation as conv } from "./_helpers.ts";
+import { batchConversation as conv, newBatch } from "./_helpers.ts";
 
 const record = (sha: string) => ({
   rawSha256: sha,
@@ -62,22 +61,6 @@ const record = (sha: string) => ({
   truncated: false,
   attempts: 1,
 });
-
-function newBatch(userId: string, over: Partial<NewBatch> = {}): NewBatch {
-  return {
-    batchId: crypto.randomUUID(),
-    userId,
-    model: "claude-sonnet-4-5",
-    requestCount: 3,
-    idempotencyKey: null,
-    requestHash: "a".repeat(64),
-    tokensReserved: 0,
-    tokensWindowStart: null,
-    requeueOf: null,
-    requeueDepth: 0,
-    ...over,
-  };
-}
 
 stackTest(
   "postgres batch store: insert, submit, poll, results, split and collect, each guarded",

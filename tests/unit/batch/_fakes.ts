@@ -25,6 +25,23 @@ export const clock: Clock = { now: () => NOW, monotonic: () => 0, sleep: () => P
 
 export const settings: BatchSettings = { ...BATCH_DEFAULTS, partBytes: 1024 };
 
+/** A batch row for the fake store: USER's, one request, nothing reserved, not a re-queue; `over` changes any field. */
+export function fakeBatch(batchId: string, over: Partial<NewBatch> = {}): NewBatch {
+  return {
+    batchId,
+    userId: USER,
+    model: "claude-sonnet-4-5",
+    requestCount: 1,
+    idempotencyKey: null,
+    requestHash: "0".repeat(64),
+    tokensReserved: 0,
+    tokensWindowStart: null,
+    requeueOf: null,
+    requeueDepth: 0,
+    ...over,
+  };
+}
+
 export interface FakeConv {
   id: string;
   userId: string;

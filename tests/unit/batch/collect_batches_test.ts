@@ -10,7 +10,7 @@ import type { NewConversation } from "../../../shared/generate/conversation_repo
 import { rawObjectPath } from "../../../shared/pipeline/object_paths.ts";
 import { sha256Hex } from "../../../shared/pipeline/sha256.ts";
 import { FakeStore } from "../parse_flow/_fakes.ts";
-import { clock, FakeBatchApi, FakeBatchStore, line, settings, USER } from "./_fakes.ts";
+import { clock, fakeBatch, FakeBatchApi, FakeBatchStore, line, settings, USER } from "./_fakes.ts";
 
 const conv = (id: string): NewConversation => ({
   conversationId: id,
@@ -35,18 +35,7 @@ async function setup(n: number) {
   const results = new FakeStore();
   const raw = new FakeStore();
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
-  await store.insertBatch({
-    batchId: "b1",
-    userId: USER,
-    model: "claude-sonnet-4-5",
-    requestCount: n,
-    idempotencyKey: null,
-    requestHash: "0".repeat(64),
-    tokensReserved: n * 4096,
-    tokensWindowStart: null,
-    requeueOf: null,
-    requeueDepth: 0,
-  }, ids.map(conv));
+  await store.insertBatch(fakeBatch("b1", { requestCount: n, tokensReserved: n * 4096 }), ids.map(conv));
   await store.markSubmitted("b1", { id: "msgbatch_1", expiresAt: new Date(), createdAt: new Date() });
   const deps: CollectDeps = { store, api, results, raw, clock, settings };
   // The storage trigger: a raw object marks its row raw_stored.
@@ -295,18 +284,10 @@ function remoteBatch(id: string, requests: number, createdAt: Date): RemoteBatch
 Deno.test("collectBatches() finds a stale submit's batch at Anthropic (one match) and watches it instead of failing it", async () => {
   const { store, api, ids, deps } = await setup(3);
   // A second batch whose worker died after batches.create, before the id was recorded.
-  await store.insertBatch({
-    batchId: "b2",
-    userId: USER,
-    model: "claude-sonnet-4-5",
-    requestCount: 2,
-    idempotencyKey: null,
-    requestHash: "0".repeat(64),
-    tokensReserved: 0,
-    tokensWindowStart: null,
-    requeueOf: null,
-    requeueDepth: 0,
-  }, [conv(crypto.randomUUID()), conv(crypto.randomUUID())]);
+  await store.insertBatch(fakeBatch("b2", { requestCount: 2 }), [
+    conv(crypto.randomUUID()),
+    conv(crypto.randomUUID()),
+  ]);
   store.submitsStale = true;
   const created = store.batches.get("b2")!.createdAt;
   api.listed = [

@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { batchStatus, cancelBatch, listBatches } from "../../../shared/batch/operate_batch.ts";
 import { AppError } from "../../../shared/errors.ts";
-import { FakeBatchApi, FakeBatchStore, USER } from "./_fakes.ts";
+import { fakeBatch, FakeBatchApi, FakeBatchStore, USER } from "./_fakes.ts";
 
 async function seeded() {
   const store = new FakeBatchStore();
-  await store.insertBatch({
-    batchId: "b1",
-    userId: USER,
-    model: "m",
-    requestCount: 1,
-    idempotencyKey: null,
-    requestHash: "0".repeat(64),
-    tokensReserved: 0,
-    tokensWindowStart: null,
-    requeueOf: null,
-    requeueDepth: 0,
-  }, []);
+  await store.insertBatch(fakeBatch("b1", { model: "m" }), []);
   return store;
 }
 
